@@ -1,0 +1,55 @@
+"""Runs an absl main so that bad input is one line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # binaries speak through absl logging
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from pgi_tf.errors import InputError  # noqa: E402
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> None:
+  sys.stderr.write(f"error: {message}\n")
+  sys.stderr.flush()
+  sys.exit(EXIT_BAD_INPUT)
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    _fail(str(e).splitlines()[0])
+  except InputError as e:
+    _fail(str(e))
+  except (OSError, SyntaxError, ImportError, AttributeError, TypeError, ValueError) as e:
+    # e.g. a --config file that does not exist or does not parse.
+    _fail(f"bad flag value: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+  return argv
+
+
+def run(main) -> None:
+  """app.run(main) with InputError -> `error: <message>` and exit 2."""
+
+  def guarded_main(argv):
+    try:
+      return main(argv)
+    except InputError as e:
+      _fail(str(e))
+    except OSError as e:
+      # ml_collections reports a --config file that failed to load lazily, on first use.
+      if "Failed loading config file" not in str(e):
+        raise
+      details = [line.strip() for line in str(e).splitlines() if line.strip()][2:4]
+      _fail("--config: cannot load the config file: " + " ".join(details))
+    except KeyboardInterrupt:
+      sys.stderr.write("interrupted: the last checkpoint is intact; run the same command to resume\n")
+      sys.exit(130)
+
+  app.run(guarded_main, flags_parser=_parse_flags)

@@ -1,0 +1,55 @@
+r"""Speed benchmarks, written as JSON + Markdown (the only place timings live).
+
+  python -m binaries.benchmark --suites=gan_training --output_dir=benchmarks
+
+Suites: gan_training (images/s of one Eq. 1 step at 32 and 64 px, with and without XLA,
+in the same run).
+"""
+
+from binaries import _main  # noqa: F401
+
+import json
+import os
+import platform
+
+from absl import flags
+import tensorflow as tf
+
+from pgi_tf import benchmarks
+from pgi_tf.errors import InputError
+
+_SUITES = flags.DEFINE_list("suites", ["gan_training"], f"Any of {sorted(benchmarks.SUITES)}.")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "benchmarks", "Where benchmark.json / benchmark.md go.")
+_STEPS = flags.DEFINE_integer("steps", 10, "Timed repetitions per row (after warm-up).")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Batch size for gan_training.")
+_WIDTH_SCALE = flags.DEFINE_float("width_scale", 1.0, "Scales the DCGAN widths (smoke runs use 0.125).")
+
+
+def main(argv):
+  del argv
+  unknown = [s for s in _SUITES.value if s not in benchmarks.SUITES]
+  if unknown:
+    raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(sorted(benchmarks.SUITES))}")
+  rows = []
+  for suite in _SUITES.value:
+    if suite == "gan_training":
+      rows += benchmarks.gan_training_throughput(batch_size=_BATCH_SIZE.value, steps=_STEPS.value,
+                                                 width_scale=_WIDTH_SCALE.value)
+  machine = {"platform": platform.platform(), "processor": platform.processor(),
+             "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
+             "gpus": len(tf.config.list_physical_devices("GPU"))}
+  os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
+  report = {"machine": machine, "rows": rows}
+  json_path = os.path.join(_OUTPUT_DIR.value, "benchmark.json")
+  md_path = os.path.join(_OUTPUT_DIR.value, "benchmark.md")
+  for path, text in ((json_path, json.dumps(report, indent=2)),
+                     (md_path, benchmarks.to_markdown(rows, title="pgi_tf benchmarks") +
+                      f"\nMachine: {json.dumps(machine)}\n")):
+    with open(path + ".tmp", "w") as f:
+      f.write(text)
+    os.replace(path + ".tmp", path)
+  print(benchmarks.to_markdown(rows, title="pgi_tf benchmarks"))
+
+
+if __name__ == "__main__":
+  _main.run(main)

@@ -1,0 +1,1 @@
+"""Data: datasets, masks and (issue 4) landmarks."""

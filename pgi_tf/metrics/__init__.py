@@ -1,0 +1,1 @@
+"""Metrics: image quality (PSNR, SSIM, L1) and Frechet distances."""

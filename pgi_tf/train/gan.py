@@ -1,0 +1,220 @@
+"""Stage 1 (§3.1): train a DCGAN with the game of Eq. 1, then export G and D as hub modules.
+
+Linear on purpose: config -> data -> models -> resume -> step function -> loop -> export.
+The maths lives in `pgi_tf.losses`; this file only coordinates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any
+
+import ml_collections
+import numpy as np
+import tensorflow as tf
+import keras
+from absl import logging
+
+from pgi_tf import hub
+from pgi_tf import losses
+from pgi_tf import visualize
+from pgi_tf.data import datasets
+from pgi_tf.errors import InputError
+from pgi_tf.models import dcgan
+from pgi_tf.train import runtime
+
+
+def model_config(config: ml_collections.ConfigDict) -> dcgan.DCGANConfig:
+  """The DCGANConfig a preset describes (resolution and channels come from the data)."""
+  return dcgan.DCGANConfig(
+      resolution=config.data.resolution, channels=config.data.channels,
+      z_dim=config.model.z_dim, condition_dim=config.model.get("condition_dim", 0),
+      generator_base_channels=config.model.generator_base_channels,
+      discriminator_base_channels=config.model.discriminator_base_channels,
+      generator_norm=config.model.generator_norm, discriminator_norm=config.model.discriminator_norm)
+
+
+def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
+  """Fields that must match for a checkpoint to be resumed: shapes and the game."""
+  return {**{f"model.{k}": v for k, v in dataclasses.asdict(model_config(config)).items()},
+          "train.loss": config.train.loss}
+
+
+def sample_z(generator: tf.random.Generator, batch_size: int, z_dim: int) -> tf.Tensor:
+  """z ~ U[-1, 1]^d (§3.1)."""
+  return generator.uniform([batch_size, z_dim], minval=-1.0, maxval=1.0)
+
+
+def make_train_step(*, strategy: tf.distribute.Strategy, generator: keras.Model,
+                    discriminator: keras.Model, generator_optimizer, discriminator_optimizer,
+                    noise: tf.random.Generator, step: tf.Variable, loss_kind: str, z_dim: int,
+                    global_batch_size: int, discriminator_steps: int = 1,
+                    gradient_penalty_weight: float = 10.0, jit_compile: bool = False):
+  """One step of the game of Eq. 1 as a tf.function over a distributed batch of real images.
+
+  Returns (discriminator loss, generator loss), each averaged over the global batch.
+  jit_compile compiles each replica's step with XLA (the cross-replica part stays outside).
+  """
+
+  def replica_step(real_images):
+    batch = tf.shape(real_images)[0]
+    # D steps: max_D of Eq. 1 (or its hinge / Wasserstein variant).
+    for _ in range(discriminator_steps):
+      z = sample_z(noise, batch, z_dim)
+      with tf.GradientTape() as tape:
+        fake_images = generator(z, training=True)
+        real_logits = discriminator(real_images, training=True)
+        fake_logits = discriminator(fake_images, training=True)
+        per_example = losses.discriminator_loss(kind=loss_kind, real_logits=real_logits,
+                                                fake_logits=fake_logits)
+        if loss_kind == "wgan_gp":
+          weights = noise.uniform([batch, 1, 1, 1])  # U[0, 1], as in Gulrajani et al.
+          per_example += gradient_penalty_weight * losses.gradient_penalty(
+              discriminator_fn=lambda x: discriminator(x, training=True), real_images=real_images,
+              fake_images=fake_images, interpolation_weights=weights)
+        d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+      grads = tape.gradient(d_loss, discriminator.trainable_variables)
+      discriminator_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
+    # G step: min_G, non-saturating by default.
+    z = sample_z(noise, batch, z_dim)
+    with tf.GradientTape() as tape:
+      fake_logits = discriminator(generator(z, training=True), training=True)
+      per_example = losses.generator_loss(kind=loss_kind, fake_logits=fake_logits)
+      g_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+    grads = tape.gradient(g_loss, generator.trainable_variables)
+    generator_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
+    return d_loss, g_loss
+
+  if jit_compile:
+    replica_step = tf.function(replica_step, jit_compile=True)
+
+  @tf.function
+  def train_step(real_images):
+    d_loss, g_loss = strategy.run(replica_step, args=(real_images,))
+    step.assign_add(1)
+    return (strategy.reduce("SUM", d_loss, axis=None), strategy.reduce("SUM", g_loss, axis=None))
+
+  return train_step
+
+
+def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
+  """Trains G and D for config.train.num_steps (resuming from workdir) and exports them.
+
+  Returns a summary dict: final step, losses, images/s, export paths.
+  """
+  # ------------------------------------------------------------------ set-up
+  if config.train.loss not in losses.GAN_LOSSES:
+    raise InputError(f"--config.train.loss={config.train.loss}: choose one of {', '.join(losses.GAN_LOSSES)}")
+  strategy = runtime.make_strategy(config.train.distribution)
+  chief = runtime.is_chief(strategy)
+  gan_config = model_config(config)
+  gan_config.validate()
+  global_batch = config.train.batch_size
+  if global_batch % strategy.num_replicas_in_sync:
+    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
+                     f"{strategy.num_replicas_in_sync} replicas")
+  os.makedirs(workdir, exist_ok=True)
+
+  # ------------------------------------------------------------------ data
+  dataset = datasets.make_image_dataset(
+      source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
+      resolution=config.data.resolution, channels=config.data.channels, batch_size=global_batch,
+      shuffle=True, repeat=True, seed=config.seed, split_file=config.data.get("split_file") or None)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
+
+  # ------------------------------------------------------------------ models
+  with strategy.scope():
+    generator, discriminator = dcgan.build_gan(gan_config)
+    generator_optimizer = keras.optimizers.Adam(
+        config.train.generator_learning_rate, beta_1=config.train.beta1, beta_2=config.train.beta2)
+    discriminator_optimizer = keras.optimizers.Adam(
+        config.train.discriminator_learning_rate, beta_1=config.train.beta1, beta_2=config.train.beta2)
+    # Keras 3 optimizers build their slots lazily, which fails inside strategy.run.
+    generator_optimizer.build(generator.trainable_variables)
+    discriminator_optimizer.build(discriminator.trainable_variables)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    noise = tf.random.Generator.from_seed(config.seed)
+
+  # ------------------------------------------------------------------ resume
+  keeper = runtime.CheckpointKeeper(
+      os.path.join(workdir, "checkpoints"), fingerprint=fingerprint(config),
+      max_to_keep=config.train.keep_checkpoints, generator=generator, discriminator=discriminator,
+      generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer,
+      step=step, noise=noise)
+  restored = keeper.restore_latest()
+  resumed_from_step = int(step.numpy())
+  if restored:
+    logging.info("Resumed from %s at step %d", restored, int(step.numpy()))
+
+  # ------------------------------------------------------------------ one step of Eq. 1
+  z_dim = gan_config.z_dim
+  loss_kind = config.train.loss
+  train_step = make_train_step(
+      strategy=strategy, generator=generator, discriminator=discriminator,
+      generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer,
+      noise=noise, step=step, loss_kind=loss_kind, z_dim=z_dim, global_batch_size=global_batch,
+      discriminator_steps=config.train.discriminator_steps,
+      gradient_penalty_weight=config.train.gradient_penalty_weight,
+      jit_compile=config.train.jit_compile)
+
+  # ------------------------------------------------------------------ loop
+  summaries = runtime.Summaries(workdir, enabled=chief)
+  fixed_z = tf.constant(np.random.default_rng(config.seed).uniform(
+      -1, 1, (config.train.sample_grid_size, z_dim)).astype(np.float32))
+  samples_path = os.path.join(workdir, "samples")
+
+  def write_samples(at_step: int) -> str:
+    images = generator(fixed_z, training=False).numpy()
+    grid = visualize.make_grid(images)
+    path = os.path.join(samples_path, f"samples_{at_step:07d}.png")
+    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
+    visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=config.train.sample_upscale)
+    summaries.image(at_step, "samples", grid)
+    return path
+
+  num_steps = config.train.num_steps
+  start = int(step.numpy())
+  d_loss = g_loss = float("nan")
+  images_per_second = 0.0
+  bar = runtime.progress_bar(total=num_steps, initial=start, description="train_gan")
+  iterator = iter(distributed_dataset)
+  tick, tick_step = time.perf_counter(), start
+  while int(step.numpy()) < num_steps:
+    d_loss_t, g_loss_t = train_step(next(iterator))
+    current = int(step.numpy())
+    bar.update(1)
+    if current % config.train.summary_every == 0 or current == num_steps:
+      d_loss, g_loss = float(d_loss_t), float(g_loss_t)
+      if not (np.isfinite(d_loss) and np.isfinite(g_loss)):
+        raise FloatingPointError(f"non-finite loss at step {current}: D {d_loss}, G {g_loss}")
+      now = time.perf_counter()
+      images_per_second = (current - tick_step) * global_batch / max(now - tick, 1e-9)
+      tick, tick_step = now, current
+      summaries.scalars(current, {"loss/discriminator": d_loss, "loss/generator": g_loss,
+                                  "speed/images_per_second": images_per_second})
+      bar.set_postfix(d_loss=f"{d_loss:.3f}", g_loss=f"{g_loss:.3f}")
+    if current % config.train.sample_every == 0 and chief:
+      write_samples(current)
+    if current % config.train.checkpoint_every == 0 or current == num_steps:
+      keeper.save(current)
+  bar.close()
+
+  # ------------------------------------------------------------------ export
+  final_step = int(step.numpy())
+  result: dict[str, Any] = {"step": final_step, "resumed_from_step": resumed_from_step, "discriminator_loss": d_loss, "generator_loss": g_loss,
+                            "images_per_second": images_per_second}
+  if chief:
+    result["samples"] = write_samples(final_step)
+    metadata = hub.gan_metadata(
+        resolution=gan_config.resolution, channels=gan_config.channels, z_dim=gan_config.z_dim,
+        condition_dim=gan_config.condition_dim,
+        extra={"trained_steps": final_step, "dataset": config.data.source, "gan_loss": loss_kind,
+               "config_name": config.get("name", "")})
+    export_dir = os.path.join(workdir, "export")
+    hub.export_generator(generator, os.path.join(export_dir, "generator"), metadata=metadata)
+    hub.export_discriminator(discriminator, os.path.join(export_dir, "discriminator"), metadata=metadata)
+    result["export_dir"] = export_dir
+  summaries.flush()
+  return result

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what pgi_tf needs on a fresh machine; fast (a few seconds) when all is present.
+# Sourced by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3}"
+# Real offline data: Fashion-MNIST's four IDX files from Debian's dataset-fashion-mnist.
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing Debian package dataset-fashion-mnist" >&2
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+# Python packages (pinned in requirements.txt). Skip pip when everything already imports.
+if ! "$PYTHON" - <<'PY' 2>/dev/null
+import importlib.metadata as m, sys
+import re
+for line in open("requirements.txt"):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name = re.split(r"[<>=!~ ]", line, 1)[0]
+    m.version(name)  # raises when missing
+pinned = {"tensorflow": "2.21.0", "tensorflow-hub": "0.16.1"}
+sys.exit(any(m.version(k) != v for k, v in pinned.items()))
+PY
+then
+  echo "setup: pip install -r requirements.txt" >&2
+  "$PYTHON" -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v -E "^WARNING: (Location|Running pip)" >&2 || true
+fi
