@@ -277,3 +277,139 @@ def load_discriminator(handle: str, *, flag: str = "--discriminator") -> HubModu
   if "images" in layer.input_names:
     layer.input_names = ["images"] + [n for n in layer.input_names if n != "images"]
   return layer
+
+
+# --------------------------------------------------------------------------- stage 2 modules
+
+def module_fingerprint(path: str) -> str:
+  """A short hash of a module's weights (files under variables/): which G a P was trained on.
+
+  Remote handles, which cannot be read here, are identified by the handle itself.
+  """
+  import hashlib
+
+  if _is_remote_handle(path):
+    return "handle:" + path
+  digest = hashlib.sha256()
+  variables_dir = os.path.join(path, "variables")
+  names = sorted(os.listdir(variables_dir)) if os.path.isdir(variables_dir) else []
+  for name in names:
+    digest.update(name.encode())
+    with open(os.path.join(variables_dir, name), "rb") as f:
+      for block in iter(lambda: f.read(1 << 20), b""):
+        digest.update(block)
+  if not names:  # a module with no variables: hash its graph instead
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+      digest.update(f.read())
+  return digest.hexdigest()[:16]
+
+
+def prior_predictor_metadata(*, generator_path: str, generator_metadata: Mapping[str, Any],
+                             extra: Mapping[str, Any] | None = None) -> dict:
+  """P's metadata: the generator it was trained against, and that generator's z prior."""
+  metadata = {key: generator_metadata[key] for key in
+              ("resolution", "channels", "z_dim", "z_distribution", "z_support", "value_range")
+              if key in generator_metadata}
+  metadata.update(format_version=FORMAT_VERSION, kind="prior_predictor",
+                  condition_dim=generator_metadata.get("condition_dim", 0),
+                  generator_path=generator_path, generator_fingerprint=module_fingerprint(generator_path),
+                  signature="default", output_key="default", input_names=["masked_images", "masks"])
+  metadata.update(extra or {})
+  return metadata
+
+
+class _PriorPredictorModule(tf.Module):
+
+  def __init__(self, predictor: keras.Model, resolution: int, channels: int):
+    super().__init__(name="prior_predictor_module")
+    self.predictor = predictor
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, resolution, resolution, channels], tf.float32, name="masked_images"),
+        tf.TensorSpec([None, resolution, resolution, 1], tf.float32, name="masks")])
+    def default(masked_images, masks):
+      return {"default": tf.cast(self.predictor([masked_images, masks], training=False), tf.float32)}
+
+    self.default = default
+
+
+def export_prior_predictor(predictor: keras.Model, path: str, *, metadata: Mapping[str, Any]) -> None:
+  """Exports P: (masked_images, masks) -> {"default": z}, atomically, with its metadata."""
+  module = _PriorPredictorModule(predictor, metadata["resolution"], metadata["channels"])
+  _save_module(module, path, dict(metadata))
+
+
+def load_prior_predictor(path: str, *, generator_path: str | None = None,
+                         flag: str = "--prior_predictor") -> HubModuleLayer:
+  """P as a frozen layer; refuses a P that was trained against another generator."""
+  layer = HubModuleLayer(path, flag=flag, input_names=["masked_images", "masks"], name="prior_predictor")
+  if layer.metadata is None or layer.metadata.get("kind") != "prior_predictor":
+    raise InputError(f"{flag}={path}: not a prior predictor exported by pgi_tf (no {METADATA_FILENAME})")
+  if generator_path is not None:
+    expected = layer.metadata.get("generator_fingerprint")
+    actual = module_fingerprint(generator_path)
+    if expected != actual:
+      raise InputError(f"{flag}={path}: was trained for another generator ({layer.metadata.get('generator_path')}, "
+                       f"weights {expected}) than {generator_path} (weights {actual})")
+  return layer
+
+
+class _InpainterModule(tf.Module):
+  """P and G in one SavedModel: (image, mask) -> Eq. 8, for TF Serving and other languages."""
+
+  def __init__(self, prior_predictor_path: str, generator_path: str, metadata: Mapping[str, Any]):
+    super().__init__(name="inpainter_module")
+    import tensorflow_hub as tfhub
+    # Tracked attributes: the loaded modules' variables are saved into this SavedModel.
+    self.prior_predictor = tfhub.load(prior_predictor_path)
+    self.generator = tfhub.load(generator_path)
+    r, c = metadata["resolution"], metadata["channels"]
+    image_spec = tf.TensorSpec([None, r, r, c], tf.float32, name="images")
+    mask_spec = tf.TensorSpec([None, r, r, 1], tf.float32, name="masks")
+
+    @tf.function(input_signature=[image_spec, mask_spec])
+    def serving_default(images, masks):
+      masks = tf.cast(masks > 0.5, tf.float32)
+      masked_images = (1.0 - masks) * images
+      z = self.prior_predictor.signatures["default"](masked_images=masked_images, masks=masks)["default"]
+      generated = self.generator.signatures["default"](z=z)["default"]
+      inpainted = (1.0 - masks) * images + masks * generated  # Eq. 8
+      return {"inpainted": inpainted, "generated": generated, "z": z}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
+                                  tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")])
+    def inpaint_uint8(images, masks):
+      as_float = tf.cast(images, tf.float32) / 127.5 - 1.0
+      out = serving_default(as_float, tf.cast(masks >= 128, tf.float32))["inpainted"]
+      # Known pixels are copied from the uint8 input so they stay bit-identical.
+      hole = masks >= 128
+      filled = tf.cast(tf.clip_by_value(tf.round((out + 1.0) * 127.5), 0, 255), tf.uint8)
+      return {"inpainted": tf.where(hole, filled, images)}
+
+    self.serving_default = serving_default
+    self.inpaint_uint8 = inpaint_uint8
+
+
+def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: str) -> None:
+  """Exports P + G as one SavedModel with two signatures (atomically):
+
+    serving_default(images float32 [N,R,R,C] in [-1,1], masks float32 [N,R,R,1], 1 = hole)
+        -> {"inpainted", "generated", "z"}
+    inpaint_uint8(images uint8 [N,R,R,C], masks uint8 [N,R,R,1], >= 128 = hole (white))
+        -> {"inpainted": uint8}
+  """
+  p_metadata = read_metadata(prior_predictor_path)
+  if p_metadata is None:
+    raise InputError(f"--prior_predictor={prior_predictor_path}: not a prior predictor exported by pgi_tf")
+  load_prior_predictor(prior_predictor_path, generator_path=generator_path)  # same-G check
+  module = _InpainterModule(prior_predictor_path, generator_path, p_metadata)
+  metadata = dict(p_metadata, kind="inpainter", signature="serving_default",
+                  input_names=["images", "masks"], output_key="inpainted")
+
+  def write(tmp_dir):
+    tf.saved_model.save(module, tmp_dir, signatures={"serving_default": module.serving_default,
+                                                     "inpaint_uint8": module.inpaint_uint8})
+    with open(os.path.join(tmp_dir, METADATA_FILENAME), "w") as f:
+      json.dump(metadata, f, indent=2, sort_keys=True)
+
+  atomic_directory_write(path, write)

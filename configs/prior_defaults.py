@@ -1,0 +1,61 @@
+"""Defaults shared by the stage-2 (prior predictor) presets; not a preset itself."""
+
+import ml_collections
+
+
+def prior_config() -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  config.name = ""
+  config.seed = 0
+  config.generator = ""        # module dir or TF-Hub handle (frozen G)
+  config.discriminator = ""    # module dir, or "none": Eq. 5 off (say so in reports)
+
+  config.data = ml_collections.ConfigDict()
+  config.data.source = "fashion_mnist"
+  config.data.data_dir = ""
+  config.data.split = "train"
+  config.data.split_file = ""
+  config.data.resolution = 64  # must equal the generator's
+  config.data.channels = 3
+
+  config.masks = ml_collections.ConfigDict()  # fields of pgi_tf.data.masks.MaskSpec
+  config.masks.kind = "square"
+  config.masks.size = 0        # 0 -> half the side: 32x32 at 64 px (§6.3)
+  config.masks.mixture_hole_ratios = ()  # non-empty: uniform mixture of "ratio" masks instead
+
+  config.prior = ml_collections.ConfigDict()
+  config.prior.base_channels = 64   # P is as wide as the DCGAN discriminator
+  config.prior.dense_units = 0
+
+  config.loss = ml_collections.ConfigDict()
+  config.loss.lambda_realism = 0.003  # λ1 of Eq. 7 (sweep: README)
+  config.loss.lambda_gradient = 1.0   # λ2 of Eq. 7 (sweep: README)
+  config.loss.contextual_decay = 0.99  # Eq. 3
+
+  config.train = ml_collections.ConfigDict()
+  config.train.num_steps = 10000
+  config.train.batch_size = 64
+  config.train.learning_rate = 1e-3
+  config.train.beta1 = 0.9
+  config.train.beta2 = 0.999
+  config.train.distribution = "default"
+  config.train.jit_compile = False
+  config.train.checkpoint_every = 1000
+  config.train.keep_checkpoints = 3
+  config.train.summary_every = 100
+  config.train.sample_every = 1000
+  config.train.sample_grid_size = 16
+  config.train.sample_upscale = 3
+  return config
+
+
+def make_smoke(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  config.name += "_smoke"
+  config.prior.base_channels = 8
+  config.train.num_steps = 10
+  config.train.batch_size = 16
+  config.train.checkpoint_every = 5
+  config.train.summary_every = 5
+  config.train.sample_every = 5
+  config.train.sample_grid_size = 8
+  return config

@@ -1,0 +1,208 @@
+"""Folder in, folder out: what binaries/inpaint.py does, as a library.
+
+Conventions (as in LaMa and DeepFill):
+  * masks are PNG files, white (>= 128 of 255) = hole, black = known; a mask is matched to
+    its image by relative path without extension (`cat.jpg` <-> `cat.png`), or one mask
+    file serves every image;
+  * an image of another size than the model's is resized (area) to the model's square
+    resolution, inpainted there, the generated pixels upsampled (bicubic) back, and
+    Eq. 8 applied at full resolution with the full-resolution mask, so every known pixel
+    of the output equals the input exactly;
+  * outputs: <output_dir>/<relative path>.png (the inpainted image), and grid.png (one row
+    per image: masked input | inpainted | G(ẑ) ), and results.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Iterable
+
+import numpy as np
+import tensorflow as tf
+
+from pgi_tf import hub
+from pgi_tf import inpaint
+from pgi_tf import visualize
+from pgi_tf.data import images as images_lib
+from pgi_tf.data import masks as masks_lib
+from pgi_tf.errors import InputError
+from pgi_tf.train import runtime
+
+
+@dataclasses.dataclass
+class Models:
+  """The frozen networks of one model directory and their metadata."""
+  generator: hub.HubModuleLayer
+  discriminator: hub.HubModuleLayer | None
+  prior_predictor: hub.HubModuleLayer | None
+  metadata: dict
+
+  @property
+  def resolution(self) -> int:
+    return self.metadata["resolution"]
+
+  @property
+  def channels(self) -> int:
+    return self.metadata["channels"]
+
+
+def load_models(*, model_dir: str = "", generator: str = "", discriminator: str = "",
+                prior_predictor: str = "", need_prior_predictor: bool = True) -> Models:
+  """Loads G (+ D, + P) from a model directory (generator/, discriminator/, prior_predictor/)
+  or from explicit paths, which win. discriminator "none" turns D off."""
+  def pick(explicit: str, name: str) -> str:
+    if explicit:
+      return explicit
+    if model_dir:
+      if not os.path.isdir(model_dir):
+        raise InputError(f"--model_dir={model_dir}: no such directory")
+      path = os.path.join(model_dir, name)
+      return path if os.path.isdir(path) else ""
+    return ""
+
+  generator_path = pick(generator, "generator")
+  if not generator_path:
+    raise InputError(f"--model_dir={model_dir}: has no generator/ (or pass --generator)")
+  g = hub.load_generator(generator_path)
+  if g.metadata is None:
+    raise InputError(f"--generator={generator_path}: module has no {hub.METADATA_FILENAME}")
+  d_path = "" if discriminator == "none" else pick(discriminator, "discriminator")
+  d = hub.load_discriminator(d_path) if d_path else None
+  p_path = pick(prior_predictor, "prior_predictor")
+  p = None
+  if p_path:
+    p = hub.load_prior_predictor(p_path, generator_path=generator_path)
+  elif need_prior_predictor:
+    raise InputError(f"--model_dir={model_dir}: has no prior_predictor/ (or pass --prior_predictor); "
+                     "--mode=iterative needs none")
+  return Models(generator=g, discriminator=d, prior_predictor=p, metadata=dict(g.metadata))
+
+
+def make_inpainter(models: Models, **kwargs) -> inpaint.Inpainter:
+  return inpaint.Inpainter(
+      generator=models.generator, discriminator=models.discriminator,
+      prior_predictor=models.prior_predictor, z_dim=models.metadata["z_dim"],
+      z_distribution=models.metadata.get("z_distribution", "uniform"),
+      z_support=models.metadata.get("z_support", (-1.0, 1.0)), **kwargs)
+
+
+# --------------------------------------------------------------------------- inputs
+
+def list_inputs(path: str) -> tuple[str, list[str]]:
+  """(root, relative image paths) for a folder or a single image file."""
+  if os.path.isfile(path):
+    return os.path.dirname(os.path.abspath(path)), [os.path.basename(path)]
+  if not os.path.isdir(path):
+    raise InputError(f"--input={path}: no such file or directory")
+  files = images_lib.list_image_files(path)
+  return path, [os.path.relpath(f, path) for f in files]
+
+
+def match_masks(mask_path: str, relative_images: list[str]) -> list[str]:
+  """One mask file per image (same relative path, .png), or a single mask for all."""
+  if os.path.isfile(mask_path):
+    return [mask_path] * len(relative_images)
+  if not os.path.isdir(mask_path):
+    raise InputError(f"--masks={mask_path}: no such file or directory")
+  matched = []
+  for rel in relative_images:
+    candidate = os.path.join(mask_path, os.path.splitext(rel)[0] + ".png")
+    if not os.path.isfile(candidate):
+      raise InputError(f"--masks={mask_path}: no mask {os.path.splitext(rel)[0]}.png for image {rel}")
+    matched.append(candidate)
+  return matched
+
+
+def _resize(array: np.ndarray, size: int, method: str) -> np.ndarray:
+  return tf.image.resize(array[None], [size, size], method=method, antialias=(method == "area"))[0].numpy()
+
+
+# --------------------------------------------------------------------------- run
+
+def inpaint_files(*, models: Models, input_path: str, output_dir: str, mask_path: str = "",
+                  mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
+                  iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
+                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4) -> dict:
+  """Inpaints every image under input_path; writes results, grid.png and results.json."""
+  if mode not in inpaint.MODES:
+    raise InputError(f"--mode={mode}: choose one of {', '.join(inpaint.MODES)}")
+  if mode in ("single", "hybrid") and models.prior_predictor is None:
+    raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
+  root, relative = list_inputs(input_path)
+  resolution, channels = models.resolution, models.channels
+  # Load and check everything before any output is written.
+  originals = [images_lib.load_image(os.path.join(root, rel), channels=channels) for rel in relative]
+  if mask_path:
+    mask_files = match_masks(mask_path, relative)
+    full_masks = [masks_lib.load_mask_png(m, height=o.shape[0], width=o.shape[1])
+                  for m, o in zip(mask_files, originals)]
+    names = mask_files
+  elif mask_spec is not None:
+    rng = np.random.default_rng(seed)
+    full_masks = [masks_lib.sample_masks(mask_spec, count=1, height=o.shape[0], width=o.shape[1], rng=rng)[0]
+                  for o in originals]
+    names = [f"generated mask for {rel}" for rel in relative]
+  else:
+    raise InputError("--masks: give a mask file or folder, or --mask_kind to generate masks")
+  for mask, name in zip(full_masks, names):
+    masks_lib.validate_mask(mask, name=name)
+
+  inpainter = make_inpainter(models)
+  full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
+  model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
+                           for img in full_images])
+  model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
+                          (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
+                          for m in full_masks])
+  generated = np.zeros_like(model_images)
+  bar = runtime.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
+  start = time.perf_counter()
+  for first in range(0, len(relative), batch_size):
+    chunk = slice(first, first + batch_size)
+    out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
+                            refine_steps=refine_steps, seed=seed + first)
+    generated[chunk] = out["generated"].numpy()
+    bar.update(len(model_images[chunk]))
+  bar.close()
+  seconds = time.perf_counter() - start
+  if poisson_blend:
+    generated = inpaint.poisson_blend(images=model_images, generated_images=generated, masks=model_masks)
+
+  os.makedirs(output_dir, exist_ok=True)
+  rows, written = [], []
+  for index, rel in enumerate(relative):
+    image, mask = full_images[index], full_masks[index]
+    fill = generated[index]
+    if fill.shape[:2] != image.shape[:2]:
+      fill = tf.image.resize(fill[None], image.shape[:2], method="bicubic")[0].numpy()
+    result = np.asarray(inpaint.compose(images=image[None], masks=mask[None], generated_images=fill[None]))[0]
+    result_u8 = visualize.to_uint8(result)
+    # Eq. 8 keeps known pixels; also copy them from the original bytes so no rounding can touch them.
+    known = mask[..., 0] < 0.5
+    result_u8[known] = originals[index][known]
+    out_path = os.path.join(output_dir, os.path.splitext(rel)[0] + ".png")
+    visualize.save_png(out_path, result_u8)
+    written.append(out_path)
+    masked_view = np.where(mask > 0.5, 1.0, image)  # holes shown white
+    rows.append([masked_view, result, generated[index]])
+  # Grid at model resolution when sizes differ, so rows line up.
+  tiles = []
+  for masked_view, result, gen in rows:
+    for tile in (masked_view, result):
+      tiles.append(tile if tile.shape[:2] == gen.shape[:2] else _resize(tile, resolution, "area"))
+    tiles.append(gen)
+  grid_path = os.path.join(output_dir, "grid.png")
+  visualize.save_grid(grid_path, np.stack(tiles), columns=3, upscale=grid_upscale)
+  summary = {"mode": mode, "images": len(relative), "seconds": round(seconds, 4),
+             "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
+             "resolution": resolution, "outputs": written, "grid": grid_path,
+             "poisson_blend": poisson_blend,
+             "photo_realism": "discriminator" if models.discriminator is not None else "off"}
+  tmp = os.path.join(output_dir, "results.json.tmp")
+  with open(tmp, "w") as f:
+    json.dump(summary, f, indent=2)
+  os.replace(tmp, os.path.join(output_dir, "results.json"))
+  return summary
