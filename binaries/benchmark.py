@@ -3,7 +3,10 @@ r"""Speed benchmarks, written as JSON + Markdown (the only place timings live).
   python -m binaries.benchmark --suites=gan_training --output_dir=benchmarks
 
 Suites: gan_training (images/s of one Eq. 1 step at 32 and 64 px, with and without XLA,
-in the same run).
+in the same run); inference_table4 (Table 4: ms per image of one pass vs the iterative
+baseline at 32, 64, 128 px, batch 1 and 64, and the speedup, in the same run).
+
+  python -m binaries.benchmark --suites=inference_table4 --output_dir=benchmarks
 """
 
 from binaries import _main  # noqa: F401
@@ -23,6 +26,11 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "benchmarks", "Where benchmark.j
 _STEPS = flags.DEFINE_integer("steps", 10, "Timed repetitions per row (after warm-up).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Batch size for gan_training.")
 _WIDTH_SCALE = flags.DEFINE_float("width_scale", 1.0, "Scales the DCGAN widths (smoke runs use 0.125).")
+_RESOLUTIONS = flags.DEFINE_list("resolutions", None, "Overrides each suite's resolutions, e.g. 32,64.")
+_INFERENCE_BATCH_SIZES = flags.DEFINE_list("inference_batch_sizes", ["1", "64"], "Table 4 batch sizes.")
+_MAX_ITERATIVE_SECONDS = flags.DEFINE_float(
+    "max_iterative_seconds", 600.0, "Longer full searches are timed on fewer steps and scaled (reported).")
+_XLA = flags.DEFINE_boolean("xla", False, "Compile the inference modes with XLA.")
 
 
 def main(argv):
@@ -32,9 +40,14 @@ def main(argv):
     raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(sorted(benchmarks.SUITES))}")
   rows = []
   for suite in _SUITES.value:
+    resolutions = {"resolutions": tuple(int(r) for r in _RESOLUTIONS.value)} if _RESOLUTIONS.value else {}
     if suite == "gan_training":
       rows += benchmarks.gan_training_throughput(batch_size=_BATCH_SIZE.value, steps=_STEPS.value,
-                                                 width_scale=_WIDTH_SCALE.value)
+                                                 width_scale=_WIDTH_SCALE.value, **resolutions)
+    if suite == "inference_table4":
+      rows += benchmarks.inference_speed(
+          batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
+          max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, **resolutions)
   machine = {"platform": platform.platform(), "processor": platform.processor(),
              "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
              "gpus": len(tf.config.list_physical_devices("GPU"))}

@@ -132,7 +132,7 @@ class Inpainter:
       with tf.GradientTape() as tape:
         tape.watch(z)
         loss = loss_fn(z)
-      g = tape.gradient(loss, z)
+      g = tf.ensure_shape(tape.gradient(loss, z), z.shape)  # signatures return [None, ...] shapes
       t1 = tf.cast(t + 1, tf.float32)
       m = cfg.beta1 * m + (1 - cfg.beta1) * g
       v = cfg.beta2 * v + (1 - cfg.beta2) * tf.square(g)

@@ -1,0 +1,92 @@
+r"""Table 1 for a model: PSNR, SSIM, L1, Fréchet distance for single / iterative / hybrid and
+OpenCV's Telea and Navier-Stokes, at the Table 1 hole ratios, on held-out images.
+
+  python -m binaries.evaluate                                   # bundled Fashion-MNIST model, test split
+  python -m binaries.evaluate --num_images=200 --iterations=300 --output_dir=runs/eval_quick
+
+Writes <output_dir>/table.md, results.json and grid.png (per hole ratio: masked | methods | original).
+"""
+
+from binaries import _main  # noqa: F401
+
+import json
+import os
+import platform
+
+from absl import flags
+import numpy as np
+
+from pgi_tf import evaluation
+from pgi_tf import inpaint_files
+from pgi_tf import visualize
+from pgi_tf.data import datasets
+from pgi_tf.errors import InputError
+from pgi_tf.train import runtime
+
+_MODEL_DIR = flags.DEFINE_string("model_dir", "hub_modules/fashion_mnist32", "generator/, discriminator/, prior_predictor/.")
+_GENERATOR = flags.DEFINE_string("generator", "", "Generator module (overrides --model_dir).")
+_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator module or 'none'.")
+_PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
+_SOURCE = flags.DEFINE_string("source", "fashion_mnist", "Dataset source (pgi_tf.data.datasets.SOURCES).")
+_DATA_DIR = flags.DEFINE_string("data_dir", "", "Dataset directory ('' = the source's default).")
+_SPLIT = flags.DEFINE_string("split", "test", "Held-out split.")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Held-out images (the first N of the split).")
+_HOLE_RATIOS = flags.DEFINE_list("hole_ratios", ["0.1", "0.4"], "Table 1 hole-to-image ratios.")
+_METHODS = flags.DEFINE_list("methods", list(evaluation.METHODS), "Methods to compare.")
+_FD_EXTRACTOR = flags.DEFINE_string(
+    "fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
+    "Feature extractor for the Fréchet distance: savedmodel:<path>, inception[:<handle or path>], or ''.")
+_ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative steps (default 1000; 1500 at >= 128 px).")
+_REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid: steps from P's z.")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 100, "Batch size.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation masks.")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/evaluate", "Where table.md, results.json, grid.png go.")
+
+
+def main(argv):
+  del argv
+  try:
+    ratios = [float(r) for r in _HOLE_RATIOS.value]
+  except ValueError:
+    raise InputError(f"--hole_ratios={','.join(_HOLE_RATIOS.value)}: must be numbers like 0.1,0.4") from None
+  learned = any(m in evaluation.LEARNED_METHODS for m in _METHODS.value)
+  models = inpaint_files.load_models(
+      model_dir=_MODEL_DIR.value, generator=_GENERATOR.value, discriminator=_DISCRIMINATOR.value,
+      prior_predictor=_PRIOR.value,
+      need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value))
+  extractor = None
+  if _FD_EXTRACTOR.value:
+    from pgi_tf.metrics import extractors
+    extractor = extractors.load_extractor(_FD_EXTRACTOR.value)
+  dataset = datasets.make_image_dataset(
+      source=_SOURCE.value, data_dir=_DATA_DIR.value or None, split=_SPLIT.value,
+      resolution=models.resolution, channels=models.channels, batch_size=_NUM_IMAGES.value,
+      shuffle=False, repeat=False, drop_remainder=False)
+  images = next(iter(dataset)).numpy()
+  inpainter = inpaint_files.make_inpainter(models) if learned else None
+  total = len(images) * len(ratios) * len(_METHODS.value)
+  bar = runtime.progress_bar(total=total, initial=0, description="evaluate")
+  rows, examples = evaluation.evaluate(
+      inpainter=inpainter, images=images, hole_ratios=ratios, methods=_METHODS.value, extractor=extractor,
+      batch_size=_BATCH_SIZE.value, iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value,
+      seed=_SEED.value, progress=bar)
+  bar.close()
+  notes = [f"{len(images)} images of {_SOURCE.value}/{_SPLIT.value} (never seen in training), "
+           f"{models.resolution} px; masks: one hole of the given ratio at a random place, seed {_SEED.value}.",
+           f"generator: {models.generator.handle}; photo-realism term: "
+           f"{'discriminator' if models.discriminator is not None else 'off'}; "
+           f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores."]
+  os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
+  markdown = evaluation.to_markdown(rows, title="Inpainting evaluation (Table 1 layout)", notes=notes)
+  for name, text in (("table.md", markdown), ("results.json", json.dumps({"rows": rows, "notes": notes}, indent=2))):
+    path = os.path.join(_OUTPUT_DIR.value, name)
+    with open(path + ".tmp", "w") as f:
+      f.write(text)
+    os.replace(path + ".tmp", path)
+  grid = evaluation.examples_grid(examples, hole_ratios=ratios, methods=_METHODS.value)
+  visualize.save_png(os.path.join(_OUTPUT_DIR.value, "grid.png"), grid, upscale=3)
+  print(markdown)
+
+
+if __name__ == "__main__":
+  _main.run(main)

@@ -1,0 +1,79 @@
+r"""Chooses λ1 (photo-realism, Eq. 5) and λ2 (gradient difference, Eq. 6) of Eq. 7 on a validation split.
+
+The paper does not give their values. For each (λ1, λ2) on the grid this trains P for
+--steps against the frozen G and D of the preset, then measures one-pass inpainting on the
+validation split (PSNR and the Fréchet distance, 10% and 40% holes). Writes table.md and
+results.json into --output_dir; the chosen values go into the preset file by hand.
+
+  python -m binaries.sweep_lambdas --config=configs/fashion_mnist32_prior.py --output_dir=runs/sweep
+"""
+
+from binaries import _main  # noqa: F401
+
+import itertools
+import json
+import os
+
+from absl import flags
+from ml_collections import config_flags
+
+from pgi_tf import evaluation
+from pgi_tf import inpaint_files
+from pgi_tf.data import datasets
+from pgi_tf.train import prior
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Stage-2 preset.")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_lambdas", "Work and report directory.")
+_LAMBDA_REALISM = flags.DEFINE_list("lambda_realism", ["0", "0.003", "0.03"], "λ1 grid.")
+_LAMBDA_GRADIENT = flags.DEFINE_list("lambda_gradient", ["0", "0.3", "1"], "λ2 grid.")
+_STEPS = flags.DEFINE_integer("steps", 1500, "Training steps per grid point.")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 500, "Validation images.")
+_SPLIT = flags.DEFINE_string("split", "val", "Validation split (never the test split).")
+_FD_EXTRACTOR = flags.DEFINE_string("fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
+                                    "Extractor for the Fréchet distance ('' to skip).")
+flags.mark_flags_as_required(["config"])
+
+
+def main(argv):
+  del argv
+  base = _CONFIG.value
+  extractor = None
+  if _FD_EXTRACTOR.value:
+    from pgi_tf.metrics import extractors
+    extractor = extractors.load_extractor(_FD_EXTRACTOR.value)
+  rows = []
+  for l1, l2 in itertools.product(map(float, _LAMBDA_REALISM.value), map(float, _LAMBDA_GRADIENT.value)):
+    config = base.copy_and_resolve_references()
+    config.loss.lambda_realism, config.loss.lambda_gradient = l1, l2
+    config.train.num_steps = _STEPS.value
+    config.train.sample_every = _STEPS.value
+    workdir = os.path.join(_OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
+    prior.train(config, workdir=workdir)
+    models = inpaint_files.load_models(generator=config.generator, discriminator=config.discriminator,
+                                       prior_predictor=os.path.join(workdir, "export", "prior_predictor"))
+    images = next(iter(datasets.make_image_dataset(
+        source=config.data.source, data_dir=config.data.data_dir or None, split=_SPLIT.value,
+        resolution=models.resolution, channels=models.channels, batch_size=_NUM_IMAGES.value,
+        shuffle=False, repeat=False, drop_remainder=False))).numpy()
+    results, _ = evaluation.evaluate(inpainter=inpaint_files.make_inpainter(models), images=images,
+                                     hole_ratios=(0.1, 0.4), methods=("single",), extractor=extractor)
+    for r in results:
+      rows.append({"lambda_realism": l1, "lambda_gradient": l2, **r})
+  lines = ["# λ sweep (Eq. 7) on the validation split", "",
+           "| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
+  for key in dict.fromkeys((r["lambda_realism"], r["lambda_gradient"]) for r in rows):
+    cells = {r["hole_ratio"]: r for r in rows if (r["lambda_realism"], r["lambda_gradient"]) == key}
+    fd = lambda ratio: f"{cells[ratio].get('frechet_distance', float('nan')):.3f}"
+    lines.append(f"| {key[0]} | {key[1]} | {cells[0.1]['psnr_db']:.2f} | {cells[0.4]['psnr_db']:.2f} | "
+                 f"{fd(0.1)} | {fd(0.4)} |")
+  lines.append(f"\n{_STEPS.value} steps per point; {len(images)} images of split {_SPLIT.value}.")
+  os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
+  with open(os.path.join(_OUTPUT_DIR.value, "table.md"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+  with open(os.path.join(_OUTPUT_DIR.value, "results.json"), "w") as f:
+    json.dump(rows, f, indent=2)
+  print("\n".join(lines))
+
+
+if __name__ == "__main__":
+  _main.run(main)
