@@ -116,7 +116,7 @@ def evaluate(*, inpainter: inpaint.Inpainter | None, images: np.ndarray, hole_ra
                                                                          reference_features)
         row["fd_extractor"] = extractor.name
       if method == "iterative":
-        row["iterations"] = iterations if iterations is not None else inpainter.iterative_config.iterations
+        row["iterations"] = iterations if iterations is not None else inpainter.iterations_for(resolution)
       if method == "hybrid":
         row["refine_steps"] = refine_steps
       rows.append(row)

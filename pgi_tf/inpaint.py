@@ -43,7 +43,7 @@ def default_iterations(resolution: int) -> int:
 @dataclasses.dataclass(frozen=True)
 class IterativeConfig:
   """Yeh et al.'s search (§3.2). λ = 0.003 and the 7x7 window are theirs."""
-  iterations: int = 1000          # 1000 at 64 px, 1500 at 128 px (§6.3.1)
+  iterations: int | None = None   # None: 1000 up to 64 px, 1500 at 128 px and above (§6.3.1)
   learning_rate: float = 0.01     # Adam step on z (Yeh et al.'s released code)
   beta1: float = 0.9
   beta2: float = 0.999
@@ -85,10 +85,10 @@ class Inpainter:
     low, high = self.z_support
     if self.z_distribution == "uniform":
       return tf.random.stateless_uniform([batch_size, self.z_dim], seeds, low, high)
-    z = tf.random.stateless_normal([batch_size, self.z_dim], seeds)
     if self.z_distribution == "truncated_normal":
-      z = tf.random.stateless_truncated_normal([batch_size, self.z_dim], seeds) * high / 2.0
-    return z
+      # Truncated at 2 standard deviations, then scaled so the support is [-t, t].
+      return tf.random.stateless_truncated_normal([batch_size, self.z_dim], seeds) * high / 2.0
+    return tf.random.stateless_normal([batch_size, self.z_dim], seeds)
 
   def project_z(self, z: tf.Tensor) -> tf.Tensor:
     """Keeps z in the prior's support (uniform and truncated priors are bounded)."""
@@ -148,6 +148,12 @@ class Inpainter:
     return compose(images=images, masks=masks, generated_images=generated), generated, z
 
   # ------------------------------------------------------------------ public API
+  def iterations_for(self, resolution: int) -> int:
+    """The configured step count, or the paper's default for the resolution (§6.3.1)."""
+    if self.iterative_config.iterations is not None:
+      return self.iterative_config.iterations
+    return default_iterations(resolution)
+
   def inpaint(self, images, masks, *, mode: str = "single", iterations: int | None = None,
               refine_steps: int = 100, seed: int = 0) -> dict[str, tf.Tensor]:
     """Returns {"inpainted", "generated", "z"} for a batch.
@@ -155,19 +161,22 @@ class Inpainter:
     mode: single (Eq. 8), iterative (Eq. 2 from z ~ p_z, `iterations` steps; default from
     the resolution as in §6.3.1), hybrid (Eq. 2 from P's z for `refine_steps`).
     """
+    if mode not in MODES:
+      raise ValueError(f"mode={mode!r}: choose one of {MODES}")
+    if mode != "iterative" and self.prior_predictor is None:
+      # Checked here: inside the tf.function the missing P would surface as a TypeError.
+      raise ValueError(f"mode={mode!r}: single / hybrid inpainting needs a prior predictor")
     images = tf.convert_to_tensor(images, tf.float32)
     masks = tf.convert_to_tensor(masks, tf.float32)
     if mode == "single":
       inpainted, generated, z = self._single(images, masks)
     elif mode == "iterative":
-      steps = iterations if iterations is not None else self.iterative_config.iterations
+      steps = iterations if iterations is not None else self.iterations_for(images.shape[1])
       initial = self.sample_z(tf.shape(images)[0], seed)
       inpainted, generated, z = self._search(images, masks, initial, tf.constant(steps))
-    elif mode == "hybrid":
+    else:  # hybrid
       initial = self.predict_z(images, masks)
       inpainted, generated, z = self._search(images, masks, initial, tf.constant(refine_steps))
-    else:
-      raise ValueError(f"mode={mode!r}: choose one of {MODES}")
     return {"inpainted": inpainted, "generated": generated, "z": z}
 
 

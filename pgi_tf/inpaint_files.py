@@ -132,6 +132,13 @@ def inpaint_files(*, models: Models, input_path: str, output_dir: str, mask_path
   if mode in ("single", "hybrid") and models.prior_predictor is None:
     raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
   root, relative = list_inputs(input_path)
+  first_with_stem: dict[str, str] = {}
+  for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
+    stem = os.path.splitext(rel)[0]
+    if stem in first_with_stem:
+      raise InputError(f"--input={input_path}: {first_with_stem[stem]} and {rel} would both be "
+                       f"written to {stem}.png; rename one of them")
+    first_with_stem[stem] = rel
   resolution, channels = models.resolution, models.channels
   # Load and check everything before any output is written.
   originals = [images_lib.load_image(os.path.join(root, rel), channels=channels) for rel in relative]
