@@ -181,9 +181,10 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   bar = runtime.progress_bar(total=num_steps, initial=start, description="train_gan")
   iterator = iter(distributed_dataset)
   tick, tick_step = time.perf_counter(), start
-  while int(step.numpy()) < num_steps:
+  current = start  # a Python mirror of `step`: reading the variable each step would sync the device
+  while current < num_steps:
     d_loss_t, g_loss_t = train_step(next(iterator))
-    current = int(step.numpy())
+    current += 1
     bar.update(1)
     if current % config.train.summary_every == 0 or current == num_steps:
       d_loss, g_loss = float(d_loss_t), float(g_loss_t)
@@ -194,7 +195,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       tick, tick_step = now, current
       summaries.scalars(current, {"loss/discriminator": d_loss, "loss/generator": g_loss,
                                   "speed/images_per_second": images_per_second})
-      bar.set_postfix(d_loss=f"{d_loss:.3f}", g_loss=f"{g_loss:.3f}")
+      bar.set_postfix(d_loss=f"{d_loss:.3f}", g_loss=f"{g_loss:.3f}", refresh=False)
     if current % config.train.sample_every == 0 and chief:
       write_samples(current)
     if current % config.train.checkpoint_every == 0 or current == num_steps:

@@ -179,9 +179,10 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   bar = runtime.progress_bar(total=num_steps, initial=resumed_from_step, description="train_prior")
   iterator = iter(distributed_dataset)
   tick, tick_step = time.perf_counter(), resumed_from_step
-  while int(step.numpy()) < num_steps:
+  current = resumed_from_step  # a Python mirror of `step`: reading the variable each step would sync
+  while current < num_steps:
     values = train_step(next(iterator))
-    current = int(step.numpy())
+    current += 1
     bar.update(1)
     if current % config.train.summary_every == 0 or current == num_steps:
       last = {k: float(v) for k, v in values.items()}
@@ -192,7 +193,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       tick, tick_step = now, current
       summaries.scalars(current, {f"loss/{k}" if k != "images_per_second" else "speed/images_per_second": v
                                   for k, v in last.items()})
-      bar.set_postfix(loss=f"{last['total']:.4f}")
+      bar.set_postfix(loss=f"{last['total']:.4f}", refresh=False)
     if current % config.train.sample_every == 0 and chief:
       write_samples(current)
     if current % config.train.checkpoint_every == 0 or current == num_steps:

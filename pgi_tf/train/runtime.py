@@ -20,6 +20,9 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 
 # --------------------------------------------------------------------------- distribution
 
+_STRATEGIES: dict[str, tf.distribute.Strategy] = {}
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
   """tf.distribute strategy by name.
 
@@ -29,12 +32,18 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
   """
   if name == "default":
     return tf.distribute.get_strategy()
+  # One strategy object per process: two MirroredStrategy objects over the same devices can
+  # give colliding collective-op instance keys (seen on CPU: "Shape mismatch in the collective").
+  if name in _STRATEGIES:
+    return _STRATEGIES[name]
   if name == "mirrored":
     gpus = tf.config.list_logical_devices("GPU")
     devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-    return tf.distribute.MirroredStrategy(devices)
+    _STRATEGIES[name] = tf.distribute.MirroredStrategy(devices)
+    return _STRATEGIES[name]
   if name == "multi_worker":
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    _STRATEGIES[name] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _STRATEGIES[name]
   raise InputError(f"--distribution={name}: unknown strategy, choose one of {', '.join(STRATEGIES)}")
 
 

@@ -1,0 +1,157 @@
+"""The keypoint refiner f_θf of §4.2: detected keypoints + switches -> all keypoints.
+
+A denoising-autoencoder-style MLP (§4.2, after Vincent et al.): the input is the N_K detected
+keypoints K in [0, 1] face box coordinates, with x = y = 0 where a keypoint falls in the hole,
+and the N_K switches d (1 = detected, 0 = hidden). Both are flattened and concatenated
+(68 * 2 + 68 = 204 values); three fully connected hidden layers (§4.2: "a three hidden layer
+fully connected neural network") map them to R^{N_K x 2}, the refined keypoints K_f = f(K, d):
+the hidden keypoints are predicted and the visible ones refined.
+
+The paper maps R^{N_K x 2} -> R^{N_K x 2}; the switches are given to f as well so that a hidden
+point (0, 0) is not mistaken for a detection in the box's top-left corner.
+
+Training (`train_keypoint_refiner`): Adam on Eq. 9 (`pgi_tf.losses.keypoint_refinement_loss`),
+each step hiding every keypoint independently with probability 1 - 0.3 (switch-on probability
+0.3, §4.2) on a fresh random batch of ground-truth shapes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pgi_tf import losses
+from pgi_tf.data import landmarks
+from pgi_tf.errors import InputError
+
+ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh")
+
+
+@dataclasses.dataclass(frozen=True)
+class KeypointRefinerConfig:
+  """Hyperparameters of f. The paper gives only the depth (three hidden layers)."""
+  num_keypoints: int = landmarks.NUM_FACE_LANDMARKS  # N_K: 68 iBUG points for faces
+  hidden_units: tuple[int, int, int] = (512, 512, 512)  # three hidden layers (§4.2); width is ours
+  activation: str = "relu"       # one of ACTIVATIONS
+  use_switches: bool = True      # feed d next to K (204 inputs); False: K only, as in the paper's R^{N_K x 2}
+
+  def validate(self) -> None:
+    if len(self.hidden_units) != 3 or any(int(units) < 1 for units in self.hidden_units):
+      raise InputError(f"keypoint_refiner.hidden_units={self.hidden_units}: need three positive "
+                       "widths (§4.2: three hidden layers)")
+    if self.activation not in ACTIVATIONS:
+      raise InputError(f"keypoint_refiner.activation={self.activation!r}: choose one of {ACTIVATIONS}")
+    if self.num_keypoints < 1:
+      raise InputError(f"keypoint_refiner.num_keypoints={self.num_keypoints}: must be >= 1")
+
+  @property
+  def input_size(self) -> int:
+    return self.num_keypoints * (3 if self.use_switches else 2)
+
+
+def build_keypoint_refiner(config: KeypointRefinerConfig = KeypointRefinerConfig(), *,
+                           seed: int | None = None, name: str = "keypoint_refiner") -> keras.Model:
+  """f: (keypoints [N, N_K, 2], switches [N, N_K]) -> refined keypoints [N, N_K, 2].
+
+  `switches` is an input even with `use_switches=False` (then ignored), so callers need not
+  care. `seed` makes the initial weights reproducible without touching global random state.
+  """
+  config.validate()
+  keypoints = keras.Input((config.num_keypoints, 2), name="keypoints")
+  switches = keras.Input((config.num_keypoints,), name="switches")
+  x = keras.layers.Flatten(name="flat_keypoints")(keypoints)
+  if config.use_switches:
+    x = keras.layers.Concatenate(name="keypoints_and_switches")([x, switches])
+  for index, units in enumerate(config.hidden_units):
+    x = keras.layers.Dense(
+        int(units), activation=config.activation, name=f"hidden_{index + 1}",
+        kernel_initializer=keras.initializers.GlorotUniform(
+            seed=None if seed is None else seed + index))(x)
+  x = keras.layers.Dense(
+      config.num_keypoints * 2, name="keypoint_coordinates",
+      kernel_initializer=keras.initializers.GlorotUniform(seed=None if seed is None else seed + 3))(x)
+  refined = keras.layers.Reshape((config.num_keypoints, 2), name="refined_keypoints")(x)
+  return keras.Model([keypoints, switches], refined, name=name)
+
+
+def refine_keypoints(model: keras.Model, keypoints, switches, *, keep_visible: bool = False,
+                     batch_size: int = 1024) -> np.ndarray:
+  """Runs f on numpy inputs: [N, N_K, 2] (hidden points zeroed) and [N, N_K] -> float32 [N, N_K, 2].
+
+  keep_visible: return the input where d = 1 and f's prediction only where d = 0 (for exact
+  detections; the paper uses f's output everywhere, which also smooths noisy detections).
+  """
+  keypoints = np.asarray(keypoints, np.float32)
+  switches = np.asarray(switches, np.float32)
+  refined = np.asarray(model.predict([keypoints, switches], batch_size=batch_size, verbose=0),
+                       np.float32)
+  if keep_visible:
+    refined = np.where(switches[..., None] > 0.5, keypoints, refined)
+  return refined
+
+
+def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: int,
+                           config: KeypointRefinerConfig = KeypointRefinerConfig(),
+                           learning_rate: float = 1e-3,
+                           keep_probability: float = 0.3,
+                           input_noise_std: float = 0.0,
+                           model: keras.Model | None = None) -> tuple[keras.Model, np.ndarray]:
+  """Trains f with Adam on Eq. 9, hiding keypoints at random (switch-on probability 0.3, §4.2).
+
+  Each step draws `batch_size` shapes (with replacement) from `shapes_train`, optionally jitters
+  them with Gaussian noise of std `input_noise_std` (simulating detector noise; the target stays
+  clean, so f also learns to denoise visible points), hides each keypoint with probability
+  1 - keep_probability (`landmarks.drop_keypoints`) and takes one Adam step on the batch mean of
+  `losses.keypoint_refinement_loss` -- exactly Eq. 9's 1 / (N * N_K) sum.
+
+  Args:
+    shapes_train: [S, N_K, 2] ground-truth keypoints in [0, 1] face box coordinates.
+    steps: number of Adam steps.
+    batch_size: shapes per step (N of Eq. 9).
+    seed: seeds the initial weights, the batches and the dropped keypoints.
+    config: network hyperparameters (ignored when `model` is given).
+    learning_rate: Adam's step size.
+    keep_probability: switch-on probability (0.3 in the paper).
+    input_noise_std: std of the noise added to the inputs (0: clean inputs).
+    model: continue training this refiner instead of building a new one.
+
+  Returns:
+    (the trained model, float64 [steps] array of the per-step batch losses).
+  """
+  shapes_train = np.asarray(shapes_train, np.float32)
+  if shapes_train.ndim != 3 or shapes_train.shape[-1] != 2 or len(shapes_train) == 0:
+    raise InputError(f"shapes_train: expected a non-empty [S, N_K, 2] array, got {list(shapes_train.shape)}")
+  if steps < 0 or batch_size < 1:
+    raise InputError(f"steps={steps}, batch_size={batch_size}: need steps >= 0 and batch_size >= 1")
+  if model is None:
+    if shapes_train.shape[1] != config.num_keypoints:
+      raise InputError(f"shapes_train: has {shapes_train.shape[1]} points, expected "
+                       f"{config.num_keypoints} (config.num_keypoints)")
+    model = build_keypoint_refiner(config, seed=seed)
+  optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+  optimizer.build(model.trainable_variables)
+  rng = np.random.default_rng(seed)
+
+  @tf.function
+  def train_step(keypoints, switches, targets):
+    with tf.GradientTape() as tape:
+      refined = model([keypoints, switches], training=True)
+      loss = tf.reduce_mean(losses.keypoint_refinement_loss(
+          target_keypoints=targets, refined_keypoints=refined))  # Eq. 9
+    gradients = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply(gradients, model.trainable_variables)
+    return loss
+
+  history = np.zeros(steps, np.float64)
+  for step in range(steps):
+    targets = shapes_train[rng.integers(0, len(shapes_train), size=batch_size)]
+    observed = targets
+    if input_noise_std > 0:
+      observed = targets + rng.normal(0.0, input_noise_std, size=targets.shape).astype(np.float32)
+    keypoints, switches = landmarks.drop_keypoints(rng, observed, keep_probability=keep_probability)
+    history[step] = float(train_step(tf.constant(keypoints), tf.constant(switches),
+                                     tf.constant(targets)))
+  return model, history
