@@ -35,7 +35,8 @@ def relative_localization_error(*, predicted, target) -> np.ndarray:
   predicted = np.asarray(predicted, np.float64)
   target = np.asarray(target, np.float64)
   if predicted.shape != target.shape:
-    raise InputError(f"predicted: shape {list(predicted.shape)} differs from target {list(target.shape)}")
+    raise InputError(f"predicted: shape {list(predicted.shape)} differs from target "
+                     f"{list(target.shape)}")
   iod = inter_ocular_distance(target)
   if np.any(iod <= 0):
     raise InputError("target: inter-ocular distance is 0 (the two eye centres coincide)")
@@ -43,7 +44,10 @@ def relative_localization_error(*, predicted, target) -> np.ndarray:
 
 
 def cumulative_error_curve(rle, *, thresholds=DEFAULT_RLE_THRESHOLDS) -> np.ndarray:
-  """Fig. 4: % of keypoints (pooled over all faces) with RLE <= each threshold, float64 [T] in [0, 100]."""
+  """Fig. 4: % of keypoints (pooled over all faces) with RLE <= each threshold.
+
+  Returns float64 [T] in [0, 100], one value per threshold.
+  """
   rle = np.asarray(rle, np.float64).reshape(-1)
   thresholds = np.asarray(thresholds, np.float64).reshape(-1)
   if rle.size == 0:
