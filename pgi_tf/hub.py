@@ -62,9 +62,9 @@ def atomic_directory_write(path: str, write_fn) -> None:
       shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
-def read_metadata(path: str) -> dict | None:
+def read_metadata(path: str, *, filename: str = METADATA_FILENAME) -> dict | None:
   """The metadata of a module exported by pgi_tf, or None for a foreign module."""
-  metadata_path = os.path.join(path, METADATA_FILENAME)
+  metadata_path = os.path.join(path, filename)
   if not os.path.isfile(metadata_path):
     return None
   try:
@@ -157,7 +157,7 @@ def export_discriminator(discriminator: keras.Model, path: str, *, metadata: Map
 
 # --------------------------------------------------------------------------- load
 
-def _is_remote_handle(handle: str) -> bool:
+def is_remote_handle(handle: str) -> bool:
   return handle.startswith(("http://", "https://", "gs://")) or handle.startswith(
       ("tfhub.dev/", "kaggle.com/"))
 
@@ -166,7 +166,7 @@ def load_module(handle: str, *, flag: str = "--module"):
   """hub.load on a local directory or a TF-Hub handle, with one-line errors."""
   import tensorflow_hub as hub  # imported lazily: it pulls in tf_keras
 
-  if not _is_remote_handle(handle):
+  if not is_remote_handle(handle):
     if not os.path.isdir(handle):
       raise InputError(f"{flag}={handle}: no such module directory")
     if not (os.path.isfile(os.path.join(handle, "saved_model.pb"))
@@ -175,7 +175,7 @@ def load_module(handle: str, *, flag: str = "--module"):
   try:
     return hub.load(handle)
   except Exception as e:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    if _is_remote_handle(handle):
+    if is_remote_handle(handle):
       raise InputError(
           f"{flag}={handle}: cannot download the module here ({type(e).__name__}); download it on a "
           f"machine with network (e.g. `python -c \"import tensorflow_hub as h; print(h.resolve('{handle}'))\"`), "
@@ -236,7 +236,7 @@ class HubModuleLayer(keras.layers.Layer):
     if output_key not in outputs:
       raise InputError(f"{flag}={handle}: signature {signature!r} has no output {output_key!r} "
                        f"(found: {', '.join(sorted(outputs))})")
-    self.metadata = read_metadata(handle) if not _is_remote_handle(handle) else None
+    self.metadata = read_metadata(handle) if not is_remote_handle(handle) else None
 
   @property
   def module_variables(self) -> list[tf.Variable]:
@@ -288,7 +288,7 @@ def module_fingerprint(path: str) -> str:
   """
   import hashlib
 
-  if _is_remote_handle(path):
+  if is_remote_handle(path):
     return "handle:" + path
   digest = hashlib.sha256()
   variables_dir = os.path.join(path, "variables")

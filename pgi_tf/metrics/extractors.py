@@ -204,7 +204,7 @@ class HubInceptionExtractor:
     try:
       module = hub.load_module(self.handle, flag=self.flag)
     except InputError as e:
-      if _is_remote(self.handle):
+      if hub.is_remote_handle(self.handle):
         reason = type(e.__context__).__name__ if e.__context__ is not None else "no network"
         raise InputError(
             f"{self.flag}=inception:{self.handle}: the handle cannot be downloaded here "
@@ -241,25 +241,10 @@ class SavedModelExtractor:
     module = hub.load_module(path, flag=flag)
     self._caller = _SignatureCaller(module, location=path, signature=signature,
                                     output_key=output_key, flag=flag)
-    self.metadata = _read_extractor_metadata(path, flag=flag)
+    self.metadata = hub.read_metadata(path, filename=EXTRACTOR_METADATA_FILENAME)
 
   def __call__(self, images) -> np.ndarray:
     return self._caller(images)
-
-
-def _is_remote(handle: str) -> bool:
-  return handle.startswith(("http://", "https://", "gs://", "tfhub.dev/", "kaggle.com/"))
-
-
-def _read_extractor_metadata(path: str, *, flag: str) -> dict | None:
-  metadata_path = os.path.join(path, EXTRACTOR_METADATA_FILENAME)
-  if not os.path.isfile(metadata_path):
-    return None
-  try:
-    with open(metadata_path) as f:
-      return json.load(f)
-  except (OSError, json.JSONDecodeError) as e:
-    raise InputError(f"{flag}={path}: unreadable {EXTRACTOR_METADATA_FILENAME} ({e})") from None
 
 
 def load_extractor(spec: str, *, flag: str = DEFAULT_FLAG) -> FeatureExtractor:
@@ -272,7 +257,7 @@ def load_extractor(spec: str, *, flag: str = DEFAULT_FLAG) -> FeatureExtractor:
   kind, _, location = spec.partition(":")
   if kind == "inception":
     handle = location or INCEPTION_HANDLE
-    if not _is_remote(handle) and not os.path.isdir(handle):
+    if not hub.is_remote_handle(handle) and not os.path.isdir(handle):
       raise InputError(f"{flag}={spec}: no such module directory {handle}")
     return HubInceptionExtractor(handle, flag=flag)
   if kind == "savedmodel":
