@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from typing import Any
 
 import ml_collections
@@ -174,38 +173,20 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     summaries.image(at_step, "samples", grid)
     return path
 
-  num_steps = config.train.num_steps
-  start = int(step.numpy())
-  d_loss = g_loss = float("nan")
-  images_per_second = 0.0
-  bar = runtime.progress_bar(total=num_steps, initial=start, description="train_gan")
-  iterator = iter(distributed_dataset)
-  tick, tick_step = time.perf_counter(), start
-  current = start  # a Python mirror of `step`: reading the variable each step would sync the device
-  while current < num_steps:
-    d_loss_t, g_loss_t = train_step(next(iterator))
-    current += 1
-    bar.update(1)
-    if current % config.train.summary_every == 0 or current == num_steps:
-      d_loss, g_loss = float(d_loss_t), float(g_loss_t)
-      if not (np.isfinite(d_loss) and np.isfinite(g_loss)):
-        raise FloatingPointError(f"non-finite loss at step {current}: D {d_loss}, G {g_loss}")
-      now = time.perf_counter()
-      images_per_second = (current - tick_step) * global_batch / max(now - tick, 1e-9)
-      tick, tick_step = now, current
-      summaries.scalars(current, {"loss/discriminator": d_loss, "loss/generator": g_loss,
-                                  "speed/images_per_second": images_per_second})
-      bar.set_postfix(d_loss=f"{d_loss:.3f}", g_loss=f"{g_loss:.3f}", refresh=False)
-    if current % config.train.sample_every == 0 and chief:
-      write_samples(current)
-    if current % config.train.checkpoint_every == 0 or current == num_steps:
-      keeper.save(current)
-  bar.close()
+  last = runtime.run_training_loop(
+      train_step=lambda batch: dict(zip(("discriminator", "generator"), train_step(batch))),
+      iterator=iter(distributed_dataset), start=resumed_from_step, num_steps=config.train.num_steps,
+      global_batch_size=global_batch, summary_every=config.train.summary_every,
+      sample_every=config.train.sample_every, checkpoint_every=config.train.checkpoint_every,
+      keeper=keeper, summaries=summaries, write_samples=write_samples, chief=chief,
+      description="train_gan")
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())
-  result: dict[str, Any] = {"step": final_step, "resumed_from_step": resumed_from_step, "discriminator_loss": d_loss, "generator_loss": g_loss,
-                            "images_per_second": images_per_second}
+  result: dict[str, Any] = {"step": final_step, "resumed_from_step": resumed_from_step,
+                            "discriminator_loss": last.get("discriminator", float("nan")),
+                            "generator_loss": last.get("generator", float("nan")),
+                            "images_per_second": last.get("images_per_second", 0.0)}
   if chief:
     result["samples"] = write_samples(final_step)
     metadata = hub.gan_metadata(

@@ -10,7 +10,6 @@ purpose: config -> frozen G, D -> data and masks -> P -> resume -> step -> loop 
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import keras
@@ -174,31 +173,12 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     summaries.image(at_step, "masked_generated_inpainted_original", grid)
     return path
 
-  num_steps = config.train.num_steps
-  last: dict[str, float] = {}
-  bar = runtime.progress_bar(total=num_steps, initial=resumed_from_step, description="train_prior")
-  iterator = iter(distributed_dataset)
-  tick, tick_step = time.perf_counter(), resumed_from_step
-  current = resumed_from_step  # a Python mirror of `step`: reading the variable each step would sync
-  while current < num_steps:
-    values = train_step(next(iterator))
-    current += 1
-    bar.update(1)
-    if current % config.train.summary_every == 0 or current == num_steps:
-      last = {k: float(v) for k, v in values.items()}
-      if not np.isfinite(last["total"]):
-        raise FloatingPointError(f"non-finite loss at step {current}: {last}")
-      now = time.perf_counter()
-      last["images_per_second"] = (current - tick_step) * global_batch / max(now - tick, 1e-9)
-      tick, tick_step = now, current
-      summaries.scalars(current, {f"loss/{k}" if k != "images_per_second" else "speed/images_per_second": v
-                                  for k, v in last.items()})
-      bar.set_postfix(loss=f"{last['total']:.4f}", refresh=False)
-    if current % config.train.sample_every == 0 and chief:
-      write_samples(current)
-    if current % config.train.checkpoint_every == 0 or current == num_steps:
-      keeper.save(current)
-  bar.close()
+  last = runtime.run_training_loop(
+      train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
+      num_steps=config.train.num_steps, global_batch_size=global_batch,
+      summary_every=config.train.summary_every, sample_every=config.train.sample_every,
+      checkpoint_every=config.train.checkpoint_every, keeper=keeper, summaries=summaries,
+      write_samples=write_samples, chief=chief, description="train_prior")
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())

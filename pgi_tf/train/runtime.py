@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Mapping
+import time
+from typing import Any, Callable, Mapping
 
+import numpy as np
 import tensorflow as tf
 import tqdm
 
@@ -139,3 +141,44 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     return True
   return resolver.task_type in ("chief", None) or (
       resolver.task_type == "worker" and resolver.task_id == 0)
+
+
+# --------------------------------------------------------------------------- the loop
+
+def run_training_loop(*, train_step: Callable[[Any], Mapping[str, tf.Tensor]], iterator, start: int,
+                      num_steps: int, global_batch_size: int, summary_every: int, sample_every: int,
+                      checkpoint_every: int, keeper: CheckpointKeeper, summaries: Summaries,
+                      write_samples: Callable[[int], Any], chief: bool, description: str) -> dict[str, float]:
+  """Runs train_step from `start` to `num_steps` with the cadence every trainer shares.
+
+  train_step returns a dict of scalar losses. Every `summary_every` steps (and at the end)
+  the losses are fetched, checked to be finite, written to TensorBoard as loss/<name> with
+  speed/images_per_second, and shown on the progress bar; samples every `sample_every`
+  steps (chief only); a checkpoint every `checkpoint_every` steps and at the end.
+  Returns the last fetched losses plus "images_per_second".
+  """
+  last: dict[str, float] = {}
+  bar = progress_bar(total=num_steps, initial=start, description=description)
+  tick, tick_step = time.perf_counter(), start
+  current = start  # a Python mirror of the step variable: reading it each step would sync the device
+  while current < num_steps:
+    values = train_step(next(iterator))
+    current += 1
+    bar.update(1)
+    if current % summary_every == 0 or current == num_steps:
+      last = {name: float(value) for name, value in values.items()}
+      if not all(np.isfinite(v) for v in last.values()):
+        raise FloatingPointError(f"non-finite loss at step {current}: {last}")
+      now = time.perf_counter()
+      images_per_second = (current - tick_step) * global_batch_size / max(now - tick, 1e-9)
+      tick, tick_step = now, current
+      summaries.scalars(current, {**{f"loss/{name}": v for name, v in last.items()},
+                                  "speed/images_per_second": images_per_second})
+      bar.set_postfix({name: f"{v:.4f}" for name, v in last.items()}, refresh=False)
+      last["images_per_second"] = images_per_second
+    if current % sample_every == 0 and chief:
+      write_samples(current)
+    if current % checkpoint_every == 0 or current == num_steps:
+      keeper.save(current)
+  bar.close()
+  return last
