@@ -23,7 +23,10 @@ from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
 from pgi_tf.train import runtime
 
-_MODEL_DIR = flags.DEFINE_string("model_dir", "hub_modules/fashion_mnist32", "generator/, discriminator/, prior_predictor/.")
+_MODEL_DIR = flags.DEFINE_string(
+    "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
+    "model of --structural_prior (hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
+_REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
 _GENERATOR = flags.DEFINE_string("generator", "", "Generator module (overrides --model_dir).")
 _DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator module or 'none'.")
 _PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
@@ -40,20 +43,51 @@ _ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative steps (default
 _REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid: steps from P's z.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 100, "Batch size.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation masks.")
+_STRUCTURAL_PRIOR = flags.DEFINE_list(
+    "structural_prior", ["auto"], "One model per entry (none = M_z, silhouette = M_{z+S}, auto = the model's "
+    "own): none,silhouette compares the bundled M_z and M_{z+S} on the same images and masks.")
+_LANDMARK_CURVES = flags.DEFINE_boolean(
+    "landmark_curves", False, "Fig. 4 instead of Table 1: cumulative RLE curves of the face keypoint refiner "
+    "(held-out shapes with 70% of points hidden vs the mean-shape fill; the astronaut with half the face "
+    "masked, raw dlib vs refined) -> landmark_curves.{json,png}.")
+_LANDMARK_REFINER = flags.DEFINE_string("landmark_refiner", "hub_modules/face_landmarks/keypoint_refiner",
+                                        "Face keypoint refiner for --landmark_curves.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/evaluate", "Where table.md, results.json, grid.png go.")
+
+
+def landmark_curves_main() -> None:
+  from pgi_tf.structural import landmark_evaluation
+  from pgi_tf.train import keypoint_refiner
+  refiner = keypoint_refiner.load_keypoint_refiner(_LANDMARK_REFINER.value, flag="--landmark_refiner")
+  result = landmark_evaluation.landmark_curves(refiner=refiner, seed=_SEED.value)
+  paths = landmark_evaluation.write_curves(result, _OUTPUT_DIR.value)
+  summary = {"held_out_mean_rle": result["held_out"]["mean_rle"],
+             "astronaut_mean_rle": result["astronaut"]["mean_rle"], "files": paths}
+  print(json.dumps(summary, indent=2))
 
 
 def main(argv):
   del argv
+  if _LANDMARK_CURVES.value:
+    return landmark_curves_main()
   try:
     ratios = [float(r) for r in _HOLE_RATIOS.value]
   except ValueError:
     raise InputError(f"--hole_ratios={','.join(_HOLE_RATIOS.value)}: must be numbers like 0.1,0.4") from None
   learned = any(m in evaluation.LEARNED_METHODS for m in _METHODS.value)
-  models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value, generator=_GENERATOR.value, discriminator=_DISCRIMINATOR.value,
-      prior_predictor=_PRIOR.value,
-      need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value))
+  kinds = _STRUCTURAL_PRIOR.value
+  if len(kinds) > 1 and (_MODEL_DIR.value or _GENERATOR.value or _PRIOR.value):
+    raise InputError(f"--structural_prior={','.join(kinds)}: several priors use the bundled models; "
+                     "drop --model_dir/--generator/--prior_predictor or give one prior")
+  all_models = [inpaint_files.load_models(
+      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(kind), generator=_GENERATOR.value,
+      discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
+      need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value),
+      structural_prior=kind, keypoint_refiner=_REFINER.value) for kind in kinds]
+  models = all_models[0]
+  for other in all_models[1:]:
+    if (other.resolution, other.channels) != (models.resolution, models.channels):
+      raise InputError(f"--structural_prior={','.join(kinds)}: the models differ in resolution or channels")
   extractor = None
   if _FD_EXTRACTOR.value:
     from pgi_tf.metrics import extractors
@@ -63,17 +97,24 @@ def main(argv):
       resolution=models.resolution, channels=models.channels, batch_size=_NUM_IMAGES.value,
       shuffle=False, repeat=False, drop_remainder=False)
   images = next(iter(dataset)).numpy()
-  inpainter = inpaint_files.make_inpainter(models) if learned else None
-  total = len(images) * len(ratios) * len(_METHODS.value)
+  learned_methods = [m for m in _METHODS.value if m in evaluation.LEARNED_METHODS]
+  total = len(images) * len(ratios) * (len(_METHODS.value) + len(learned_methods) * (len(kinds) - 1))
   bar = runtime.progress_bar(total=total, initial=0, description="evaluate")
-  rows, examples = evaluation.evaluate(
-      inpainter=inpainter, images=images, hole_ratios=ratios, methods=_METHODS.value, extractor=extractor,
-      batch_size=_BATCH_SIZE.value, iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value,
-      seed=_SEED.value, progress=bar)
+  rows, examples, methods = [], {}, []
+  for index, (kind, kind_models) in enumerate(zip(kinds, all_models)):
+    # Classical peers once; the learned methods once per model, labelled when there are several.
+    kind_methods = _METHODS.value if index == 0 else learned_methods
+    kind_rows, kind_examples = evaluation.evaluate(
+        inpainter=inpaint_files.make_inpainter(kind_models) if learned else None, images=images,
+        hole_ratios=ratios, methods=kind_methods, extractor=extractor, batch_size=_BATCH_SIZE.value,
+        iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, progress=bar)
+    label = evaluation.model_label(kind_models.metadata) if len(kinds) > 1 else None
+    rows, examples, methods = evaluation.merge_labelled(
+        (rows, examples, methods), (kind_rows, kind_examples, kind_methods), label=label)
   bar.close()
   notes = [f"{len(images)} images of {_SOURCE.value}/{_SPLIT.value} (never seen in training), "
            f"{models.resolution} px; masks: one hole of the given ratio at a random place, seed {_SEED.value}.",
-           f"generator: {models.generator.handle}; photo-realism term: "
+           f"generator: {', '.join(m.generator.handle for m in all_models)}; photo-realism term: "
            f"{'discriminator' if models.discriminator is not None else 'off'}; "
            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores."]
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
@@ -83,7 +124,7 @@ def main(argv):
     with open(path + ".tmp", "w") as f:
       f.write(text)
     os.replace(path + ".tmp", path)
-  grid = evaluation.examples_grid(examples, hole_ratios=ratios, methods=_METHODS.value)
+  grid = evaluation.examples_grid(examples, hole_ratios=ratios, methods=methods)
   visualize.save_png(os.path.join(_OUTPUT_DIR.value, "grid.png"), grid, upscale=3)
   print(markdown)
 

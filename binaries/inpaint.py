@@ -19,8 +19,10 @@ from absl import flags
 from pgi_tf import inpaint_files
 from pgi_tf.data import masks as masks_lib
 
-_MODEL_DIR = flags.DEFINE_string("model_dir", "hub_modules/fashion_mnist32",
-                                 "Directory with generator/, discriminator/, prior_predictor/.")
+_MODEL_DIR = flags.DEFINE_string(
+    "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
+    "model of --structural_prior (hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
+_REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
 _GENERATOR = flags.DEFINE_string("generator", "", "Generator module (overrides --model_dir).")
 _DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator module, or 'none'.")
 _PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
@@ -30,6 +32,10 @@ _MASK_KIND = flags.DEFINE_enum("mask_kind", None, list(masks_lib.MASK_KINDS[:-1]
 _HOLE_RATIO = flags.DEFINE_float("hole_ratio", 0.25, "For --mask_kind=ratio (and central).")
 _HOLE_SIZE = flags.DEFINE_integer("hole_size", 0, "For --mask_kind=square/central: side in px (0: half).")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/inpaint", "Where results go.")
+_STRUCTURAL_PRIOR = flags.DEFINE_enum(
+    "structural_prior", "auto", ["auto", "none", "silhouette", "landmarks"],
+    "M_z (none) or M_{z+S} (§4.2) with this structural prior; must match the model's. auto: the "
+    "model's own (bundled M_z when --model_dir is not given).")
 _MODE = flags.DEFINE_enum("mode", "single", ["single", "iterative", "hybrid"], "How z is found.")
 _ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative mode steps (default 1000, 1500 at >= 128 px).")
 _REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid mode: steps of search from P's z.")
@@ -41,9 +47,11 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed for generated masks and the iterat
 def main(argv):
   del argv
   need_p = _MODE.value != "iterative"
-  models = inpaint_files.load_models(model_dir=_MODEL_DIR.value, generator=_GENERATOR.value,
-                                     discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
-                                     need_prior_predictor=need_p)
+  models = inpaint_files.load_models(
+      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(_STRUCTURAL_PRIOR.value),
+      generator=_GENERATOR.value, discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
+      need_prior_predictor=need_p, structural_prior=_STRUCTURAL_PRIOR.value,
+      keypoint_refiner=_REFINER.value)
   spec = None
   if _MASK_KIND.value:
     fields = {"kind": _MASK_KIND.value}

@@ -9,6 +9,8 @@ def prior_config() -> ml_collections.ConfigDict:
   config.seed = 0
   config.generator = ""        # module dir or TF-Hub handle (frozen G)
   config.discriminator = ""    # module dir, or "none": Eq. 5 off (say so in reports)
+  config.structural_prior = "none"  # M_z; "silhouette": M_{z+S} (§4.2), G and D conditioned on S
+  config.keypoint_refiner = ""      # frozen refiner f of S (binaries/train_keypoint_refiner.py)
 
   config.data = ml_collections.ConfigDict()
   config.data.source = "fashion_mnist"
@@ -36,6 +38,9 @@ def prior_config() -> ml_collections.ConfigDict:
   config.train.num_steps = 10000
   config.train.batch_size = 64
   config.train.learning_rate = 1e-3
+  config.train.lr_schedule = "constant"  # or "cosine": decays to learning_rate * lr_final_fraction
+  config.train.lr_final_fraction = 0.0
+  config.train.warm_start = ""  # checkpoint (dir or prefix) of a P to start from; not a resume
   config.train.beta1 = 0.9
   config.train.beta2 = 0.999
   config.train.distribution = "default"

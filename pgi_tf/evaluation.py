@@ -124,6 +124,26 @@ def evaluate(*, inpainter: inpaint.Inpainter | None, images: np.ndarray, hole_ra
   return rows, examples
 
 
+def model_label(generator_metadata: dict) -> str:
+  """M_z, or M_{z+S} with the prior's name (Table 1's row labels)."""
+  kind = generator_metadata.get("structural_prior", "none")
+  return "M_z" if kind == "none" else f"M_z+S ({kind})"
+
+
+def merge_labelled(merged: tuple[list, dict, list], new: tuple[list, dict, list], *,
+                   label: str | None) -> tuple[list, dict, list]:
+  """Adds one model's (rows, examples, methods) to the table, learned methods labelled
+  "<method> [<label>]" when several models share it; classical rows keep their names."""
+  rows, examples, methods = merged
+  new_rows, new_examples, new_methods = new
+  rename = lambda m: f"{m} [{label}]" if label and m in LEARNED_METHODS else m
+  for row in new_rows:
+    rows.append(dict(row, method=rename(row["method"]), **({"model": label} if label else {})))
+  for (ratio, method), value in new_examples.items():
+    examples[(ratio, rename(method))] = value
+  return rows, examples, methods + [rename(m) for m in new_methods]
+
+
 def to_markdown(rows: list[dict], *, title: str, notes: Sequence[str] = ()) -> str:
   """Table 1 layout: one row per method and metric, one column per hole ratio."""
   ratios = list(dict.fromkeys(r["hole_ratio"] for r in rows))

@@ -314,15 +314,27 @@ def prior_predictor_metadata(*, generator_path: str, generator_metadata: Mapping
                   condition_dim=generator_metadata.get("condition_dim", 0),
                   generator_path=generator_path, generator_fingerprint=module_fingerprint(generator_path),
                   signature="default", output_key="default", input_names=["masked_images", "masks"])
+  if generator_metadata.get("condition_dim"):  # M_{z+S}: P(I_d, M, S)
+    metadata["input_names"].append("condition")
   metadata.update(extra or {})
   return metadata
 
 
 class _PriorPredictorModule(tf.Module):
 
-  def __init__(self, predictor: keras.Model, resolution: int, channels: int):
+  def __init__(self, predictor: keras.Model, resolution: int, channels: int, condition_dim: int = 0):
     super().__init__(name="prior_predictor_module")
     self.predictor = predictor
+    if condition_dim:  # M_{z+S}: P(I_d, M, S)
+      @tf.function(input_signature=[
+          tf.TensorSpec([None, resolution, resolution, channels], tf.float32, name="masked_images"),
+          tf.TensorSpec([None, resolution, resolution, 1], tf.float32, name="masks"),
+          tf.TensorSpec([None, condition_dim], tf.float32, name="condition")])
+      def default(masked_images, masks, condition):
+        return {"default": tf.cast(self.predictor([masked_images, masks, condition], training=False), tf.float32)}
+
+      self.default = default
+      return
 
     @tf.function(input_signature=[
         tf.TensorSpec([None, resolution, resolution, channels], tf.float32, name="masked_images"),
@@ -335,14 +347,17 @@ class _PriorPredictorModule(tf.Module):
 
 def export_prior_predictor(predictor: keras.Model, path: str, *, metadata: Mapping[str, Any]) -> None:
   """Exports P: (masked_images, masks) -> {"default": z}, atomically, with its metadata."""
-  module = _PriorPredictorModule(predictor, metadata["resolution"], metadata["channels"])
+  module = _PriorPredictorModule(predictor, metadata["resolution"], metadata["channels"],
+                                 metadata.get("condition_dim", 0))
   _save_module(module, path, dict(metadata))
 
 
 def load_prior_predictor(path: str, *, generator_path: str | None = None,
                          flag: str = "--prior_predictor") -> HubModuleLayer:
   """P as a frozen layer; refuses a P that was trained against another generator."""
-  layer = HubModuleLayer(path, flag=flag, input_names=["masked_images", "masks"], name="prior_predictor")
+  metadata = read_metadata(path) if not is_remote_handle(path) else None
+  input_names = (metadata or {}).get("input_names") or ["masked_images", "masks"]
+  layer = HubModuleLayer(path, flag=flag, input_names=input_names, name="prior_predictor")
   if layer.metadata is None or layer.metadata.get("kind") != "prior_predictor":
     raise InputError(f"{flag}={path}: not a prior predictor exported by pgi_tf (no {METADATA_FILENAME})")
   if generator_path is not None:
@@ -357,12 +372,20 @@ def load_prior_predictor(path: str, *, generator_path: str | None = None,
 class _InpainterModule(tf.Module):
   """P and G in one SavedModel: (image, mask) -> Eq. 8, for TF Serving and other languages."""
 
-  def __init__(self, prior_predictor_path: str, generator_path: str, metadata: Mapping[str, Any]):
+  def __init__(self, prior_predictor_path: str, generator_path: str, metadata: Mapping[str, Any],
+               keypoint_refiner_path: str = ""):
     super().__init__(name="inpainter_module")
     import tensorflow_hub as tfhub
     # Tracked attributes: the loaded modules' variables are saved into this SavedModel.
     self.prior_predictor = tfhub.load(prior_predictor_path)
     self.generator = tfhub.load(generator_path)
+    structural_prior = None
+    if metadata.get("structural_prior", "none") != "none":  # M_{z+S}: detect -> refine in the graph
+      from pgi_tf.structural import priors
+      self.keypoint_refiner = tf.saved_model.load(keypoint_refiner_path)
+      refine = self.keypoint_refiner.signatures["serving_default"]
+      structural_prior = priors.SilhouettePrior(
+          refiner=lambda k, d: refine(keypoints=k, switches=d)["refined"], num_rays=metadata["num_rays"])
     r, c = metadata["resolution"], metadata["channels"]
     image_spec = tf.TensorSpec([None, r, r, c], tf.float32, name="images")
     mask_spec = tf.TensorSpec([None, r, r, 1], tf.float32, name="masks")
@@ -371,10 +394,17 @@ class _InpainterModule(tf.Module):
     def serving_default(images, masks):
       masks = tf.cast(masks > 0.5, tf.float32)
       masked_images = (1.0 - masks) * images
-      z = self.prior_predictor.signatures["default"](masked_images=masked_images, masks=masks)["default"]
-      generated = self.generator.signatures["default"](z=z)["default"]
+      conditioned = {}
+      if structural_prior is not None:
+        conditioned = {"condition": structural_prior(masked_images, masks)}
+      z = self.prior_predictor.signatures["default"](masked_images=masked_images, masks=masks,
+                                                     **conditioned)["default"]
+      generated = self.generator.signatures["default"](z=z, **conditioned)["default"]
       inpainted = (1.0 - masks) * images + masks * generated  # Eq. 8
-      return {"inpainted": inpainted, "generated": generated, "z": z}
+      outputs = {"inpainted": inpainted, "generated": generated, "z": z}
+      if conditioned:
+        outputs["structural_prior"] = conditioned["condition"]
+      return outputs
 
     @tf.function(input_signature=[tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
                                   tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")])
@@ -390,11 +420,12 @@ class _InpainterModule(tf.Module):
     self.inpaint_uint8 = inpaint_uint8
 
 
-def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: str) -> None:
-  """Exports P + G as one SavedModel with two signatures (atomically):
+def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: str,
+                     keypoint_refiner_path: str = "") -> None:
+  """Exports P + G (+ S for M_{z+S}) as one SavedModel with two signatures (atomically):
 
     serving_default(images float32 [N,R,R,C] in [-1,1], masks float32 [N,R,R,1], 1 = hole)
-        -> {"inpainted", "generated", "z"}
+        -> {"inpainted", "generated", "z"} (+ "structural_prior": the refined S, M_{z+S})
     inpaint_uint8(images uint8 [N,R,R,C], masks uint8 [N,R,R,1], >= 128 = hole (white))
         -> {"inpainted": uint8}
   """
@@ -402,7 +433,10 @@ def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: st
   if p_metadata is None:
     raise InputError(f"--prior_predictor={prior_predictor_path}: not a prior predictor exported by pgi_tf")
   load_prior_predictor(prior_predictor_path, generator_path=generator_path)  # same-G check
-  module = _InpainterModule(prior_predictor_path, generator_path, p_metadata)
+  if p_metadata.get("structural_prior", "none") != "none" and not keypoint_refiner_path:
+    raise InputError(f"--prior_predictor={prior_predictor_path}: M_{{z+S}} needs its keypoint refiner "
+                     "(--keypoint_refiner)")
+  module = _InpainterModule(prior_predictor_path, generator_path, p_metadata, keypoint_refiner_path)
   metadata = dict(p_metadata, kind="inpainter", signature="serving_default",
                   input_names=["images", "masks"], output_key="inpainted")
 

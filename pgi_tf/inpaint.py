@@ -62,13 +62,17 @@ class Inpainter:
     discriminator: callable images -> logits; None turns the perceptual term off.
     z_distribution, z_support: the generator's prior, for sampling and projecting z.
     jit_compile: compile each mode with XLA.
+    structural_prior: M_{z+S} (§4.2): callable (masked_images, masks) -> S [N, c] (a
+      `pgi_tf.structural.priors.SilhouettePrior`); P then takes (I_d, M, S) and G, D take S.
+      None: M_z.
   """
 
   def __init__(self, *, generator: Callable, z_dim: int, prior_predictor: Callable | None = None,
                discriminator: Callable | None = None, z_distribution: str = "uniform",
                z_support=(-1.0, 1.0), iterative: IterativeConfig = IterativeConfig(),
-               jit_compile: bool = False):
+               jit_compile: bool = False, structural_prior: Callable | None = None):
     self.generator = generator
+    self.structural_prior = structural_prior
     self.prior_predictor = prior_predictor
     self.discriminator = discriminator
     self.z_dim = z_dim
@@ -97,12 +101,26 @@ class Inpainter:
     low, high = self.z_support
     return tf.clip_by_value(z, low, high)
 
+  # ------------------------------------------------------------------ M_z or M_{z+S}
+  def _conditions(self, masked_images, masks):
+    return None if self.structural_prior is None else self.structural_prior(masked_images, masks)
+
+  def _generate(self, z, conditions):
+    return self.generator(z) if conditions is None else self.generator([z, conditions])
+
+  def _discriminate(self, images, conditions):
+    return self.discriminator(images) if conditions is None else self.discriminator([images, conditions])
+
   # ------------------------------------------------------------------ single pass (Eq. 8)
   def _single_impl(self, images, masks):
     masks = tf.cast(masks, tf.float32)
     masked_images = (1.0 - masks) * images
-    z = self.prior_predictor([masked_images, masks])
-    generated = self.generator(z)
+    conditions = self._conditions(masked_images, masks)
+    if conditions is None:
+      z = self.prior_predictor([masked_images, masks])
+    else:
+      z = self.prior_predictor([masked_images, masks, conditions])
+    generated = self._generate(z, conditions)
     return compose(images=images, masks=masks, generated_images=generated), generated, z
 
   def predict_z(self, images, masks) -> tf.Tensor:
@@ -117,14 +135,15 @@ class Inpainter:
     masks = tf.cast(masks, tf.float32)
     masked_images = (1.0 - masks) * images
     weights = losses.yeh_importance_weights(masks, window=cfg.window)
+    conditions = self._conditions(masked_images, masks)  # M_{z+S}: the search runs under S
 
     def loss_fn(z):
-      generated = self.generator(z)
+      generated = self._generate(z, conditions)
       per_example = losses.yeh_contextual_loss(masked_images=masked_images, generated_images=generated,
                                                weights=weights)
       if self.discriminator is not None and cfg.lambda_perceptual:
         per_example += cfg.lambda_perceptual * losses.yeh_perceptual_loss(
-            fake_logits=self.discriminator(generated))
+            fake_logits=self._discriminate(generated, conditions))
       # Summed over the batch: each example's z gets its own, independent gradient.
       return tf.reduce_sum(per_example)
 
@@ -144,7 +163,7 @@ class Inpainter:
     zeros = tf.zeros_like(initial_z)
     _, z, _, _ = tf.while_loop(lambda t, *_: t < iterations, body,
                                (tf.constant(0), initial_z, zeros, zeros))
-    generated = self.generator(z)
+    generated = self._generate(z, conditions)
     return compose(images=images, masks=masks, generated_images=generated), generated, z
 
   # ------------------------------------------------------------------ public API

@@ -39,6 +39,7 @@ class Models:
   discriminator: hub.HubModuleLayer | None
   prior_predictor: hub.HubModuleLayer | None
   metadata: dict
+  structural_prior: object | None = None  # M_{z+S}: (I_d, M) -> S; None for M_z
 
   @property
   def resolution(self) -> int:
@@ -49,10 +50,33 @@ class Models:
     return self.metadata["channels"]
 
 
+# The bundled model of each --structural_prior (M_z and M_{z+S} on Fashion-MNIST at 32 px).
+BUNDLED_MODEL_DIRS = {"none": "hub_modules/fashion_mnist32",
+                      "silhouette": "hub_modules/fashion_mnist32_silhouette"}
+
+
+def default_model_dir(structural_prior: str) -> str:
+  """--model_dir when none is given: the bundled model of the structural prior."""
+  from pgi_tf.structural import priors
+  if structural_prior == "auto":
+    structural_prior = "none"
+  priors.check_kind(structural_prior, flag="--structural_prior")
+  if structural_prior not in BUNDLED_MODEL_DIRS:
+    raise InputError(f"--structural_prior={structural_prior}: no bundled model (no face data set offline); "
+                     "pass --model_dir of a model trained with it")
+  return BUNDLED_MODEL_DIRS[structural_prior]
+
+
 def load_models(*, model_dir: str = "", generator: str = "", discriminator: str = "",
-                prior_predictor: str = "", need_prior_predictor: bool = True) -> Models:
-  """Loads G (+ D, + P) from a model directory (generator/, discriminator/, prior_predictor/)
-  or from explicit paths, which win. discriminator "none" turns D off."""
+                prior_predictor: str = "", need_prior_predictor: bool = True,
+                structural_prior: str = "auto", keypoint_refiner: str = "") -> Models:
+  """Loads G (+ D, + P, + S) from a model directory (generator/, discriminator/,
+  prior_predictor/, keypoint_refiner/) or from explicit paths, which win. discriminator
+  "none" turns D off.
+
+  structural_prior: "auto" takes the model's (from G's metadata); "none" / "silhouette" must
+  match it (a conditioned G cannot run without its prior, nor an M_z model with one).
+  """
   def pick(explicit: str, name: str) -> str:
     if explicit:
       return explicit
@@ -78,7 +102,19 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
   elif need_prior_predictor:
     raise InputError(f"--model_dir={model_dir}: has no prior_predictor/ (or pass --prior_predictor); "
                      "--mode=iterative needs none")
-  return Models(generator=g, discriminator=d, prior_predictor=p, metadata=dict(g.metadata))
+  model_kind = g.metadata.get("structural_prior", "none")
+  if structural_prior not in ("auto", model_kind):
+    raise InputError(f"--structural_prior={structural_prior}: the model ({generator_path}) is "
+                     f"{'M_z (no structural prior)' if model_kind == 'none' else 'conditioned on ' + model_kind}")
+  prior = None
+  if model_kind != "none":
+    from pgi_tf.structural import priors
+    refiner_path = pick(keypoint_refiner, "keypoint_refiner") or (
+        (p.metadata or {}).get("keypoint_refiner", "") if p is not None else "")
+    prior = priors.load_structural_prior(model_kind, refiner_path=refiner_path,
+                                         num_rays=g.metadata.get("num_rays", 0) or 16)
+  return Models(generator=g, discriminator=d, prior_predictor=p, metadata=dict(g.metadata),
+                structural_prior=prior)
 
 
 def make_inpainter(models: Models, **kwargs) -> inpaint.Inpainter:
@@ -86,7 +122,8 @@ def make_inpainter(models: Models, **kwargs) -> inpaint.Inpainter:
       generator=models.generator, discriminator=models.discriminator,
       prior_predictor=models.prior_predictor, z_dim=models.metadata["z_dim"],
       z_distribution=models.metadata.get("z_distribution", "uniform"),
-      z_support=models.metadata.get("z_support", (-1.0, 1.0)), **kwargs)
+      z_support=models.metadata.get("z_support", (-1.0, 1.0)), structural_prior=models.structural_prior,
+      **kwargs)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -207,7 +244,8 @@ def inpaint_files(*, models: Models, input_path: str, output_dir: str, mask_path
              "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
              "resolution": resolution, "outputs": written, "grid": grid_path,
              "poisson_blend": poisson_blend,
-             "photo_realism": "discriminator" if models.discriminator is not None else "off"}
+             "photo_realism": "discriminator" if models.discriminator is not None else "off",
+             "structural_prior": models.metadata.get("structural_prior", "none")}
   tmp = os.path.join(output_dir, "results.json.tmp")
   with open(tmp, "w") as f:
     json.dump(summary, f, indent=2)

@@ -24,6 +24,31 @@ from pgi_tf.errors import InputError
 SUPPORTED_RESOLUTIONS = (16, 32, 64, 128)
 SUPPORTED_CHANNELS = (1, 3)
 NORMALIZATIONS = ("batch", "layer", "none")
+CONDITION_MAPS = ("silhouette",)
+
+
+class ConditionMap(keras.layers.Layer):
+  """c [N, condition_dim] -> a pixel-aligned map [N, R, R, 1] of the prior it encodes.
+
+  "silhouette": `pgi_tf.structural.silhouette.SilhouetteMap` (c = 2K silhouette keypoints).
+  No weights: a fixed rendering, so G and D can compare the prior with pixels by convolution.
+  """
+
+  def __init__(self, kind: str, resolution: int, condition_dim: int, **kwargs):
+    super().__init__(**kwargs)
+    from pgi_tf.structural import silhouette  # only conditioned models need it
+    self.kind, self.resolution, self.condition_dim = kind, resolution, condition_dim
+    self.render = silhouette.SilhouetteMap(resolution, condition_dim // 2)
+
+  def call(self, condition):
+    return self.render(condition)
+
+  def compute_output_shape(self, input_shape):
+    return (input_shape[0], self.resolution, self.resolution, 1)
+
+  def get_config(self):
+    return dict(super().get_config(), kind=self.kind, resolution=self.resolution,
+                condition_dim=self.condition_dim)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +63,7 @@ class DCGANConfig:
   generator_norm: str = "batch"          # DCGAN uses batch norm in G
   discriminator_norm: str = "none"       # none: batch statistics in D break WGAN-GP's per-example penalty
   max_channels: int = 512                # caps the width at the 4x4 end (DCGAN: 512 at 64 px)
+  condition_map: str = ""                # "silhouette": c is also rendered as a shape map (CONDITION_MAPS)
 
   def validate(self) -> None:
     if self.resolution not in SUPPORTED_RESOLUTIONS:
@@ -48,6 +74,9 @@ class DCGANConfig:
     for name in ("generator_norm", "discriminator_norm"):
       if getattr(self, name) not in NORMALIZATIONS:
         raise InputError(f"model.{name}={getattr(self, name)!r}: choose one of {NORMALIZATIONS}")
+    if self.condition_map and (self.condition_map not in CONDITION_MAPS or not self.condition_dim):
+      raise InputError(f"model.condition_map={self.condition_map!r}: choose one of {CONDITION_MAPS} "
+                       "with condition_dim > 0")
     if self.z_dim < 1 or self.condition_dim < 0:
       raise InputError(f"model.z_dim={self.z_dim}, model.condition_dim={self.condition_dim}: "
                        "z_dim must be >= 1 and condition_dim >= 0")
@@ -82,11 +111,23 @@ def build_generator(config: DCGANConfig, *, name: str = "generator") -> keras.Mo
     condition = keras.Input((config.condition_dim,), name="condition")
     inputs.append(condition)
     x = keras.layers.Concatenate(name="z_and_condition")([z, condition])
+  condition_map = None
+  if config.condition_map:  # the rendered prior joins G's features at every scale
+    condition_map = ConditionMap(config.condition_map, config.resolution, config.condition_dim,
+                                 name="condition_map")(condition)
+
+  def with_map(features, side):
+    if condition_map is None:
+      return features
+    pooled = keras.layers.AveragePooling2D(config.resolution // side, name=f"condition_map_{side}")(condition_map)
+    return keras.layers.Concatenate(name=f"with_condition_map_{side}")([features, pooled])
+
   top_width = config.width_at_level(config.generator_base_channels, config.num_levels - 1)
   x = keras.layers.Dense(4 * 4 * top_width, use_bias=False, name="project")(x)
   x = keras.layers.Reshape((4, 4, top_width), name="to_4x4")(x)
   x = _normalization(config.generator_norm, "project_norm")(x)
   x = keras.layers.ReLU(name="project_relu")(x)
+  x = with_map(x, 4)
   # A feature map of side R >> L has width base * 2^(L-1), as in DCGAN (512 at 4x4 for 64 px).
   for level in range(config.num_levels - 1, 0, -1):
     side = config.resolution >> level
@@ -95,6 +136,7 @@ def build_generator(config: DCGANConfig, *, name: str = "generator") -> keras.Mo
                                      name=f"up_{side}")(x)
     x = _normalization(config.generator_norm, f"norm_{side}")(x)
     x = keras.layers.ReLU(name=f"relu_{side}")(x)
+    x = with_map(x, side)
   # The last upsampling emits the image itself, as in DCGAN.
   x = keras.layers.Conv2DTranspose(config.channels, 4, strides=2, padding="same",
                                    name=f"to_image_{config.resolution}")(x)
@@ -108,6 +150,12 @@ def build_discriminator(config: DCGANConfig, *, name: str = "discriminator") -> 
   images = keras.Input((config.resolution, config.resolution, config.channels), name="images")
   inputs = [images]
   x = images
+  if config.condition_map:  # D sees the rendered prior next to the image (a pix2pix-style pair)
+    condition = keras.Input((config.condition_dim,), name="condition")
+    inputs.append(condition)
+    condition_map = ConditionMap(config.condition_map, config.resolution, config.condition_dim,
+                                 name="condition_map")(condition)
+    x = keras.layers.Concatenate(name="image_and_condition_map")([images, condition_map])
   for level in range(config.num_levels):
     side = config.resolution >> (level + 1)
     width = config.width_at_level(config.discriminator_base_channels, level)
@@ -117,7 +165,7 @@ def build_discriminator(config: DCGANConfig, *, name: str = "discriminator") -> 
     x = keras.layers.LeakyReLU(0.2, name=f"lrelu_{side}")(x)
   features = keras.layers.Flatten(name="features")(x)
   logits = keras.layers.Dense(1, name="logit")(features)
-  if config.condition_dim:
+  if config.condition_dim and not config.condition_map:
     condition = keras.Input((config.condition_dim,), name="condition")
     inputs.append(condition)
     embedded = keras.layers.Dense(features.shape[-1], use_bias=False, name="embed_condition")(condition)

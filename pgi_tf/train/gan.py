@@ -25,14 +25,40 @@ from pgi_tf.models import dcgan
 from pgi_tf.train import runtime
 
 
+STRUCTURAL_PRIORS = ("none", "silhouette")
+
+
+def structural_prior_fn(config: ml_collections.ConfigDict):
+  """images -> condition vectors [N, c] for a GAN conditioned on a structural prior (§4.2), or None.
+
+  "silhouette": `pgi_tf.structural.silhouette` keypoints of the real image, flattened; G(z, S)
+  and D(x, S) both see them (issue 4's generic prior; landmarks need a face data set).
+  """
+  kind = config.model.get("structural_prior", "none")
+  if kind not in STRUCTURAL_PRIORS:
+    raise InputError(f"--config.model.structural_prior={kind}: choose one of {', '.join(STRUCTURAL_PRIORS)}")
+  if kind == "none":
+    return None
+  from pgi_tf.structural import silhouette
+  num_rays = config.model.num_rays
+  return lambda images: silhouette.flatten(silhouette.silhouette_keypoints(images, num_rays=num_rays)[0])
+
+
+def condition_dim(config: ml_collections.ConfigDict) -> int:
+  if config.model.get("structural_prior", "none") == "silhouette":
+    return 2 * config.model.num_rays
+  return config.model.get("condition_dim", 0)
+
+
 def model_config(config: ml_collections.ConfigDict) -> dcgan.DCGANConfig:
   """The DCGANConfig a preset describes (resolution and channels come from the data)."""
   return dcgan.DCGANConfig(
       resolution=config.data.resolution, channels=config.data.channels,
-      z_dim=config.model.z_dim, condition_dim=config.model.get("condition_dim", 0),
+      z_dim=config.model.z_dim, condition_dim=condition_dim(config),
       generator_base_channels=config.model.generator_base_channels,
       discriminator_base_channels=config.model.discriminator_base_channels,
-      generator_norm=config.model.generator_norm, discriminator_norm=config.model.discriminator_norm)
+      generator_norm=config.model.generator_norm, discriminator_norm=config.model.discriminator_norm,
+      condition_map=config.model.get("condition_map", ""))
 
 
 def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
@@ -50,28 +76,36 @@ def make_train_step(*, strategy: tf.distribute.Strategy, generator: keras.Model,
                     discriminator: keras.Model, generator_optimizer, discriminator_optimizer,
                     noise: tf.random.Generator, step: tf.Variable, loss_kind: str, z_dim: int,
                     global_batch_size: int, discriminator_steps: int = 1,
-                    gradient_penalty_weight: float = 10.0, jit_compile: bool = False):
+                    gradient_penalty_weight: float = 10.0, jit_compile: bool = False,
+                    condition_fn=None):
   """One step of the game of Eq. 1 as a tf.function over a distributed batch of real images.
 
   Returns (discriminator loss, generator loss), each averaged over the global batch.
   jit_compile compiles each replica's step with XLA (the cross-replica part stays outside).
+  condition_fn: images -> condition vectors; G and D then play Eq. 1 conditioned on the real
+  batch's conditions (the fakes of a step share the conditions of the real images).
   """
 
   def replica_step(real_images):
     batch = tf.shape(real_images)[0]
+    conditions = condition_fn(real_images) if condition_fn is not None else None
+    g = (lambda z, **kw: generator(z, **kw)) if conditions is None else (
+        lambda z, **kw: generator([z, conditions], **kw))
+    d_plain = (lambda x, **kw: discriminator(x, **kw)) if conditions is None else (
+        lambda x, **kw: discriminator([x, conditions], **kw))
     # D steps: max_D of Eq. 1 (or its hinge / Wasserstein variant).
     for _ in range(discriminator_steps):
       z = sample_z(noise, batch, z_dim)
       with tf.GradientTape() as tape:
-        fake_images = generator(z, training=True)
-        real_logits = discriminator(real_images, training=True)
-        fake_logits = discriminator(fake_images, training=True)
+        fake_images = g(z, training=True)
+        real_logits = d_plain(real_images, training=True)
+        fake_logits = d_plain(fake_images, training=True)
         per_example = losses.discriminator_loss(kind=loss_kind, real_logits=real_logits,
                                                 fake_logits=fake_logits)
         if loss_kind == "wgan_gp":
           weights = noise.uniform([batch, 1, 1, 1])  # U[0, 1], as in Gulrajani et al.
           per_example += gradient_penalty_weight * losses.gradient_penalty(
-              discriminator_fn=lambda x: discriminator(x, training=True), real_images=real_images,
+              discriminator_fn=lambda x: d_plain(x, training=True), real_images=real_images,
               fake_images=fake_images, interpolation_weights=weights)
         d_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
       grads = tape.gradient(d_loss, discriminator.trainable_variables)
@@ -79,7 +113,7 @@ def make_train_step(*, strategy: tf.distribute.Strategy, generator: keras.Model,
     # G step: min_G, non-saturating by default.
     z = sample_z(noise, batch, z_dim)
     with tf.GradientTape() as tape:
-      fake_logits = discriminator(generator(z, training=True), training=True)
+      fake_logits = d_plain(g(z, training=True), training=True)
       per_example = losses.generator_loss(kind=loss_kind, fake_logits=fake_logits)
       g_loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
     grads = tape.gradient(g_loss, generator.trainable_variables)
@@ -156,7 +190,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       noise=noise, step=step, loss_kind=loss_kind, z_dim=z_dim, global_batch_size=global_batch,
       discriminator_steps=config.train.discriminator_steps,
       gradient_penalty_weight=config.train.gradient_penalty_weight,
-      jit_compile=config.train.jit_compile)
+      jit_compile=config.train.jit_compile, condition_fn=structural_prior_fn(config))
 
   # ------------------------------------------------------------------ loop
   summaries = runtime.Summaries(workdir, enabled=chief)
@@ -164,8 +198,18 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       -1, 1, (config.train.sample_grid_size, z_dim)).astype(np.float32))
   samples_path = os.path.join(workdir, "samples")
 
+  condition_fn = structural_prior_fn(config)
+  fixed_conditions = None
+  if condition_fn is not None:  # the priors of the first training images, one per sample
+    fixed_conditions = condition_fn(next(iter(datasets.make_image_dataset(
+        source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
+        resolution=config.data.resolution, channels=config.data.channels,
+        batch_size=config.train.sample_grid_size, shuffle=False, repeat=False, seed=0,
+        split_file=config.data.get("split_file") or None))))
+
   def write_samples(at_step: int) -> str:
-    images = generator(fixed_z, training=False).numpy()
+    inputs = fixed_z if fixed_conditions is None else [fixed_z, fixed_conditions]
+    images = generator(inputs, training=False).numpy()
     grid = visualize.make_grid(images)
     path = os.path.join(samples_path, f"samples_{at_step:07d}.png")
     visualize.save_png(path, grid, upscale=config.train.sample_upscale)
@@ -193,10 +237,23 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
         resolution=gan_config.resolution, channels=gan_config.channels, z_dim=gan_config.z_dim,
         condition_dim=gan_config.condition_dim,
         extra={"trained_steps": final_step, "dataset": config.data.source, "gan_loss": loss_kind,
+               "structural_prior": config.model.get("structural_prior", "none"),
+               "num_rays": config.model.get("num_rays", 0),
                "config_name": config.get("name", "")})
     export_dir = os.path.join(workdir, "export")
     hub.export_generator(generator, os.path.join(export_dir, "generator"), metadata=metadata)
     hub.export_discriminator(discriminator, os.path.join(export_dir, "discriminator"), metadata=metadata)
     result["export_dir"] = export_dir
+  if chief and fixed_conditions is not None:  # Fig. 6 (§6.3.2), and do samples follow their priors?
+    from pgi_tf.structural import figures
+    panel = min(8, len(fixed_z))
+    grids = figures.fig6_grids(generator, conditions=fixed_conditions[:panel], z=fixed_z[:panel],
+                               num_rays=config.model.num_rays)
+    for name, grid in zip(("fig6_same_z", "fig6_same_prior"), grids):
+      result[name] = os.path.join(workdir, f"{name}.png")
+      visualize.save_png(result[name], grid, upscale=config.train.sample_upscale)
+    # On the priors of the first training images (fixed_conditions), one fixed z each.
+    result["prior_following"] = figures.prior_following(
+        generator, conditions=fixed_conditions, z=fixed_z, num_rays=config.model.num_rays)
   summaries.flush()
   return result

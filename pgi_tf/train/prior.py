@@ -25,6 +25,7 @@ from pgi_tf.data import datasets
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
 from pgi_tf.models import prior_predictor as prior_lib
+from pgi_tf.structural import priors
 from pgi_tf.train import runtime
 
 
@@ -48,10 +49,23 @@ def check_data_matches_generator(config: ml_collections.ConfigDict, metadata: di
                        f"({config.generator}) has {field} {metadata[field]}")
 
 
+def load_structural_prior(config: ml_collections.ConfigDict, metadata: dict):
+  """M_{z+S}'s S (§4.2) or None for M_z; the frozen G must be conditioned on the same kind."""
+  kind = priors.check_kind(config.get("structural_prior", "none"), flag="--config.structural_prior")
+  generator_kind = metadata.get("structural_prior", "none")
+  if kind != generator_kind:
+    raise InputError(f"--config.structural_prior={kind}: the generator ({config.generator}) is conditioned "
+                     f"on {generator_kind!r}")
+  return priors.load_structural_prior(kind, refiner_path=config.get("keypoint_refiner", ""),
+                                      num_rays=metadata.get("num_rays", 0) or 16,
+                                      flag="--config.keypoint_refiner")
+
+
 def predictor_config(config: ml_collections.ConfigDict, metadata: dict) -> prior_lib.PriorPredictorConfig:
-  """P's hyperparameters; z size, prior and head follow the generator's metadata."""
+  """P's hyperparameters; z size, prior, head and condition size follow the generator's metadata."""
   return prior_lib.PriorPredictorConfig(
       resolution=metadata["resolution"], channels=metadata["channels"], z_dim=metadata["z_dim"],
+      condition_dim=metadata.get("condition_dim", 0) if config.get("structural_prior", "none") != "none" else 0,
       base_channels=config.prior.base_channels, dense_units=config.prior.dense_units,
       z_distribution=metadata.get("z_distribution", "uniform"),
       z_support=tuple(metadata.get("z_support", (-1.0, 1.0))))
@@ -70,10 +84,43 @@ def make_mask_dataset(config: ml_collections.ConfigDict, *, resolution: int, see
   return tf.data.Dataset.sample_from_datasets(parts, seed=seed, rerandomize_each_iteration=False)
 
 
+def learning_rate_schedule(config: ml_collections.ConfigDict):
+  """Adam's learning rate: constant, or cosine decay to lr * final_fraction over num_steps.
+
+  The schedule reads the optimizer's own step counter, which is checkpointed, so a resumed
+  run continues the curve where it stopped."""
+  kind = config.train.get("lr_schedule", "constant")
+  if kind == "constant":
+    return config.train.learning_rate
+  if kind == "cosine":
+    return keras.optimizers.schedules.CosineDecay(
+        config.train.learning_rate, decay_steps=max(1, config.train.num_steps),
+        alpha=config.train.get("lr_final_fraction", 0.0))
+  raise InputError(f"--config.train.lr_schedule={kind}: choose constant or cosine")
+
+
+def warm_start(predictor: keras.Model, path: str) -> str:
+  """Initialises P's weights (not the optimizer or step) from another run's checkpoint.
+
+  `path` is a checkpoint prefix (…/ckpt-20000) or a checkpoints directory (newest is used).
+  Used to fine-tune a trained P with another schedule or λ; the other run is not touched."""
+  prefix = tf.train.latest_checkpoint(path) if os.path.isdir(path) else path
+  if not prefix or not tf.io.gfile.exists(prefix + ".index"):
+    raise InputError(f"--config.train.warm_start={path}: no checkpoint found")
+  try:
+    tf.train.Checkpoint(prior_predictor=predictor).restore(prefix).assert_existing_objects_matched().expect_partial()
+  except (AssertionError, ValueError, tf.errors.OpError) as error:
+    raise InputError(f"--config.train.warm_start={path}: not a checkpoint of this P "
+                     f"({str(error).splitlines()[0]})") from None
+  logging.info("Warm start: P initialised from %s", prefix)
+  return prefix
+
+
 def fingerprint(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, Any]:
   return {"prior.base_channels": config.prior.base_channels, "prior.dense_units": config.prior.dense_units,
           "generator.z_dim": metadata["z_dim"], "generator.resolution": metadata["resolution"],
           "generator.channels": metadata["channels"],
+          "structural_prior": config.get("structural_prior", "none"),
           "generator.fingerprint": hub.module_fingerprint(config.generator)}
 
 
@@ -92,6 +139,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   with strategy.scope():
     generator, discriminator, metadata = load_frozen_gan(config)
   check_data_matches_generator(config, metadata)
+  structural_prior = load_structural_prior(config, metadata)  # None: M_z; else M_{z+S}
   resolution = metadata["resolution"]
   if discriminator is None:
     logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (config.discriminator='none').")
@@ -109,7 +157,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   p_config = predictor_config(config, metadata)
   with strategy.scope():
     predictor = prior_lib.build_prior_predictor(p_config)
-    optimizer = keras.optimizers.Adam(config.train.learning_rate, beta_1=config.train.beta1,
+    optimizer = keras.optimizers.Adam(learning_rate_schedule(config), beta_1=config.train.beta1,
                                       beta_2=config.train.beta2)
     optimizer.build(predictor.trainable_variables)  # lazy slot creation fails inside strategy.run
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -122,18 +170,28 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resumed_from_step = int(step.numpy())
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
+  elif config.train.get("warm_start"):
+    warm_start(predictor, config.train.warm_start)
 
   # ------------------------------------------------------------------ one step of Eq. 7
   lambda_realism = config.loss.lambda_realism if discriminator is not None else 0.0
   lambda_gradient = config.loss.lambda_gradient
   decay = config.loss.contextual_decay
 
+  def generate(masked_images, hole_masks, training=False):
+    """G(P(I_d, M)) for M_z, G(P(I_d, M, S), S) for M_{z+S}; and D's logits on it."""
+    if structural_prior is None:
+      generated = generator(predictor([masked_images, hole_masks], training=training))
+      return generated, (discriminator(generated) if discriminator is not None else None)
+    conditions = structural_prior(masked_images, hole_masks)
+    generated = generator([predictor([masked_images, hole_masks, conditions], training=training), conditions])
+    return generated, (discriminator([generated, conditions]) if discriminator is not None else None)
+
   def replica_step(real_images, hole_masks):
     masked_images = (1.0 - hole_masks) * real_images
     weights = losses.contextual_weights(hole_masks, decay=decay)
     with tf.GradientTape() as tape:
-      generated = generator(predictor([masked_images, hole_masks], training=True))
-      fake_logits = discriminator(generated) if discriminator is not None else None
+      generated, fake_logits = generate(masked_images, hole_masks, training=True)
       parts = losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
                                   masks=hole_masks, fake_logits=fake_logits, weights=weights,
                                   lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
@@ -163,7 +221,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   def write_samples(at_step: int) -> str:
     """Rows of (masked | G(P(I_d)) | Eq. 8 output | original)."""
     masked = (1.0 - grid_masks) * grid_images + grid_masks  # holes shown white
-    generated = generator(predictor([(1.0 - grid_masks) * grid_images, grid_masks]))
+    generated, _ = generate((1.0 - grid_masks) * grid_images, grid_masks)
     inpainted = (1.0 - grid_masks) * grid_images + grid_masks * generated
     quads = np.stack([masked, generated, inpainted, grid_images], axis=1)
     grid = visualize.make_grid(quads.reshape((-1, *quads.shape[2:])), columns=8)
@@ -188,14 +246,19 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     export_dir = os.path.join(workdir, "export")
     p_metadata = hub.prior_predictor_metadata(
         generator_path=config.generator, generator_metadata=metadata,
-        extra={"trained_steps": final_step, "lambda_realism": lambda_realism,
+        extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
+               "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
                "lambda_gradient": lambda_gradient, "photo_realism": "discriminator" if discriminator else "off",
                "discriminator": config.discriminator, "dataset": config.data.source,
-               "config_name": config.get("name", "")})
+               "config_name": config.get("name", ""),
+               "structural_prior": config.get("structural_prior", "none"),
+               "num_rays": metadata.get("num_rays", 0),
+               "keypoint_refiner": config.get("keypoint_refiner", "")})
     hub.export_prior_predictor(predictor, os.path.join(export_dir, "prior_predictor"), metadata=p_metadata)
     hub.export_inpainter(os.path.join(export_dir, "inpainter"),
                          prior_predictor_path=os.path.join(export_dir, "prior_predictor"),
-                         generator_path=config.generator)
+                         generator_path=config.generator,
+                         keypoint_refiner_path=config.get("keypoint_refiner", ""))
     result["export_dir"] = export_dir
   summaries.flush()
   return result

@@ -1,0 +1,394 @@
+"""§4.2 / issue 4: train the keypoint refiner f with Eq. 9 and export it as a SavedModel.
+
+    θ_f* = argmin 1 / (N * N_K) Σ_j Σ_i || t_i^j - k^_i^j ||²      (Eq. 9)
+
+with 70% of the keypoints hidden at random in every batch (switch-on probability 0.3).
+Linear on purpose: config -> training shapes -> f -> resume -> chunks of Eq. 9 steps
+(`models.keypoint_refiner.train_keypoint_refiner`), a checkpoint after each -> held-out
+report -> export.
+
+Training shapes (`config.data.kind`), all in [0, 1] box coordinates:
+  synthetic_faces  `landmarks.synthetic_face_shapes` with the variation in config.data.synthetic,
+                   optionally mixed with dlib's landmarks of scikit-image's LFW faces
+                   (config.data.lfw_dlib_fraction; `face_detection.lfw_subset_landmarks`).
+  landmark_files   every .pts / .npy / .t7 file under config.data.landmark_dir (300-W, LS3D-W),
+                   each normalised to its own tight landmark box (`landmarks.landmark_box`,
+                   grown by config.data.landmark_margin per side; LS3D-W has no face boxes).
+  silhouette       the generic prior: `structural.silhouette.silhouette_keypoints` of the
+                   images of an image dataset (K = config.data.num_rays keypoints).
+
+Resuming: each chunk builds a fresh Adam (that is what `train_keypoint_refiner` does) and
+draws its batches with seed config.seed + the chunk's first step, so a run interrupted after
+a checkpoint and resumed ends with exactly the weights of an uninterrupted run.
+
+Export format (`export_keypoint_refiner`, loaded by `load_keypoint_refiner`):
+  SavedModel, signature "serving_default":
+      keypoints float32 [N, K, 2] (hidden ones 0), switches float32 [N, K] (1 = detected)
+      -> {"refined": float32 [N, K, 2]}
+  + pgi_tf_metadata.json: kind "keypoint_refiner", keypoints (what the K points are),
+    num_keypoints, training details and the held-out report.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import time
+from typing import Any
+
+import ml_collections
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from pgi_tf import hub
+from pgi_tf.data import landmarks
+from pgi_tf.errors import InputError
+from pgi_tf.metrics import landmarks as landmark_metrics
+from pgi_tf.models import keypoint_refiner as refiner_lib
+from pgi_tf.train import runtime
+
+DATA_KINDS = ("synthetic_faces", "landmark_files", "silhouette")
+LANDMARK_SUFFIXES = (".pts", ".npy", ".t7")
+SIGNATURE = "serving_default"
+OUTPUT_KEY = "refined"
+KIND = "keypoint_refiner"
+
+
+# --------------------------------------------------------------------------- training shapes
+
+def _synthetic_faces(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+  variation = config.data.synthetic.to_dict()
+  for key in ("scale_range", "brow_raise_range"):
+    if key in variation:
+      variation[key] = tuple(variation[key])
+  try:
+    train = landmarks.synthetic_face_shapes(np.random.default_rng(seed), config.data.num_shapes, **variation)
+    held_out = landmarks.synthetic_face_shapes(np.random.default_rng(seed + 1), config.data.num_held_out,
+                                               **variation)
+  except TypeError as error:  # an unknown field under config.data.synthetic
+    raise InputError(f"--config.data.synthetic: {error}") from None
+  fraction = float(config.data.get("lfw_dlib_fraction", 0.0))
+  if not 0.0 <= fraction < 1.0:
+    raise InputError(f"--config.data.lfw_dlib_fraction={fraction}: must be in [0, 1)")
+  if fraction > 0:
+    from pgi_tf.structural import face_detection  # needs dlib: only when asked for
+    real = face_detection.lfw_subset_landmarks()
+    # f samples uniformly from the pool, so tiling the real shapes sets their share of batches.
+    copies = max(1, round(fraction / (1.0 - fraction) * len(train) / len(real)))
+    train = np.concatenate([train, np.tile(real, (copies, 1, 1))])
+    logging.info("Training shapes: %d synthetic + %d x %d dlib-on-LFW faces", config.data.num_shapes,
+                 copies, len(real))
+  return train.astype(np.float32), held_out.astype(np.float32)
+
+
+def _split_held_out(shapes: np.ndarray, config: ml_collections.ConfigDict, *,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+  """Shuffles (seeded) and keeps config.data.num_held_out shapes (at most a fifth) apart."""
+  order = np.random.default_rng(seed).permutation(len(shapes))
+  held = min(int(config.data.num_held_out), len(shapes) // 5)
+  return shapes[order[held:]], shapes[order[:held]]
+
+
+def _landmark_files(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+  directory = config.data.landmark_dir
+  if not directory or not os.path.isdir(directory):
+    raise InputError(f"--config.data.landmark_dir={directory}: no such directory")
+  paths = sorted(p for p in glob.glob(os.path.join(directory, "**", "*"), recursive=True)
+                 if os.path.splitext(p)[1].lower() in LANDMARK_SUFFIXES)
+  if not paths:
+    raise InputError(f"--config.data.landmark_dir={directory}: no {'/'.join(LANDMARK_SUFFIXES)} files")
+  num_points = int(config.data.num_keypoints)
+  # Each reader names the file in its errors ("<file>: has 67 points, expected 68").
+  points = np.concatenate([landmarks.read_landmarks(p, num_points=num_points).reshape(-1, num_points, 2)
+                           for p in paths])
+  # Own-box normalisation makes .pts files' 1-based coordinates irrelevant (a shift cancels).
+  boxes = landmarks.landmark_box(points, margin=float(config.data.landmark_margin))
+  if np.any(boxes[:, 2:] <= boxes[:, :2]):
+    bad = int(np.argmax(np.any(boxes[:, 2:] <= boxes[:, :2], axis=1)))
+    raise InputError(f"--config.data.landmark_dir={directory}: shape {bad} has all points on a line "
+                     "(zero-width or zero-height box)")
+  shapes = landmarks.normalize_to_box(points, boxes)
+  if len(shapes) < 2:
+    raise InputError(f"--config.data.landmark_dir={directory}: need at least 2 shapes, found {len(shapes)}")
+  return _split_held_out(shapes, config, seed=seed)
+
+
+def _silhouettes(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+  # Imported here: the generic prior's modules are only needed for this kind.
+  from pgi_tf.data import datasets
+  from pgi_tf.structural import silhouette
+
+  batch_size = 500
+  dataset = datasets.make_image_dataset(
+      source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
+      resolution=config.data.resolution, channels=config.data.channels, batch_size=batch_size,
+      shuffle=False, repeat=False, seed=0, drop_remainder=False)
+  limit = int(config.data.num_shapes) + int(config.data.num_held_out)
+  parts, total = [], 0
+  for images in dataset:
+    if isinstance(images, tuple):
+      images = images[0]
+    points, _ = silhouette.silhouette_keypoints(
+        images, num_rays=int(config.data.num_rays),
+        samples_per_ray=int(config.data.samples_per_ray) or None)
+    parts.append(np.asarray(points, np.float32))
+    total += len(parts[-1])
+    if limit and total >= limit:
+      break
+  if not parts:
+    raise InputError(f"--config.data.source={config.data.source}: no images in split {config.data.split}")
+  shapes = np.concatenate(parts)[:limit or None]
+  return _split_held_out(shapes, config, seed=seed)
+
+
+def training_shapes(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
+  """(training shapes [S, K, 2], held-out shapes [H, K, 2]) for config.data.kind."""
+  kind = config.data.kind
+  if kind == "synthetic_faces":
+    return _synthetic_faces(config, seed=config.seed)
+  if kind == "landmark_files":
+    return _landmark_files(config, seed=config.seed)
+  if kind == "silhouette":
+    return _silhouettes(config, seed=config.seed)
+  raise InputError(f"--config.data.kind={kind}: choose one of {', '.join(DATA_KINDS)}")
+
+
+def keypoints_name(config: ml_collections.ConfigDict, num_keypoints: int) -> str:
+  """What the K points are, for the metadata: "face_ibug68" or "silhouette_rays"."""
+  if config.data.kind == "silhouette":
+    return "silhouette_rays"
+  return "face_ibug68" if num_keypoints == landmarks.NUM_FACE_LANDMARKS else f"landmarks{num_keypoints}"
+
+
+# --------------------------------------------------------------------------- model, schedule
+
+def refiner_config(config: ml_collections.ConfigDict, num_keypoints: int) -> refiner_lib.KeypointRefinerConfig:
+  try:
+    hidden_units = tuple(int(units) for units in config.refiner.hidden_units)
+  except (TypeError, ValueError):
+    raise InputError(f"--config.refiner.hidden_units={config.refiner.hidden_units}: "
+                     "need three integers") from None
+  return refiner_lib.KeypointRefinerConfig(
+      num_keypoints=num_keypoints, hidden_units=hidden_units,
+      activation=config.refiner.activation, use_switches=bool(config.refiner.use_switches))
+
+
+def chunk_learning_rate(config: ml_collections.ConfigDict, *, at_step: int) -> float:
+  """Adam's step size for the chunk that starts at `at_step`.
+
+  constant: config.train.learning_rate. cosine: the cosine decay from learning_rate to
+  learning_rate * lr_final_fraction over num_steps, held constant within a chunk.
+  """
+  rate = float(config.train.learning_rate)
+  kind = config.train.lr_schedule
+  if kind == "constant":
+    return rate
+  if kind == "cosine":
+    final = float(config.train.lr_final_fraction)
+    progress = min(1.0, at_step / max(1, int(config.train.num_steps)))
+    return rate * (final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+  raise InputError(f"--config.train.lr_schedule={kind}: choose constant or cosine")
+
+
+def fingerprint(config: ml_collections.ConfigDict, num_keypoints: int) -> dict[str, Any]:
+  """What a checkpoint must agree on to be resumed: shapes, data and the batch stream."""
+  return {"num_keypoints": num_keypoints, "refiner": config.refiner.to_dict(),
+          "data": config.data.to_dict(), "seed": config.seed,
+          "batch_size": config.train.batch_size, "checkpoint_every": config.train.checkpoint_every}
+
+
+def _check_config(config: ml_collections.ConfigDict) -> None:
+  train = config.train
+  for field in ("num_steps", "batch_size", "checkpoint_every"):
+    if int(train[field]) < (0 if field == "num_steps" else 1):
+      raise InputError(f"--config.train.{field}={train[field]}: must be "
+                       f"{'>= 0' if field == 'num_steps' else '>= 1'}")
+  if not 0.0 < float(train.keep_probability) <= 1.0:
+    raise InputError(f"--config.train.keep_probability={train.keep_probability}: must be in (0, 1]")
+  chunk_learning_rate(config, at_step=0)
+
+
+# --------------------------------------------------------------------------- held-out report
+
+def held_out_report(refine, shapes: np.ndarray, *, seed: int, keep_probability: float) -> dict[str, float]:
+  """f vs the aligned mean shape on held-out shapes with 1 - keep_probability of points hidden.
+
+  Errors are mean L2 distances in box units over all points; for 68-point faces also the mean
+  RLE (§6.2). The mean shape is the held-out shapes' own mean for non-face keypoints.
+  """
+  points, switches = landmarks.drop_keypoints(np.random.default_rng(seed), shapes,
+                                              keep_probability=keep_probability)
+  refined = np.asarray(refine(points, switches), np.float32)
+  faces = shapes.shape[1] == landmarks.NUM_FACE_LANDMARKS
+  mean_shape = landmarks.MEAN_FACE_SHAPE if faces else shapes.mean(axis=0)
+  filled = landmark_metrics.fill_from_mean_shape(points, switches, mean_shape)
+  report = {"num_shapes": int(len(shapes)), "keep_probability": keep_probability,
+            "mean_error_refined": float(np.linalg.norm(refined - shapes, axis=-1).mean()),
+            "mean_error_mean_shape_fill": float(np.linalg.norm(filled - shapes, axis=-1).mean())}
+  if faces:
+    report["mean_rle_refined"] = float(landmark_metrics.relative_localization_error(
+        predicted=refined, target=shapes).mean())
+    report["mean_rle_mean_shape_fill"] = float(landmark_metrics.relative_localization_error(
+        predicted=filled, target=shapes).mean())
+  return report
+
+
+# --------------------------------------------------------------------------- export and load
+
+class _RefinerModule(tf.Module):
+
+  def __init__(self, model, num_keypoints: int):
+    super().__init__(name="keypoint_refiner_module")
+    self.model = model
+
+    @tf.function(input_signature=[tf.TensorSpec([None, num_keypoints, 2], tf.float32, name="keypoints"),
+                                  tf.TensorSpec([None, num_keypoints], tf.float32, name="switches")])
+    def serving_default(keypoints, switches):
+      return {OUTPUT_KEY: tf.cast(self.model([keypoints, switches], training=False), tf.float32)}
+
+    self.serving_default = serving_default
+
+
+def export_keypoint_refiner(model, path: str, *, metadata: dict[str, Any]) -> None:
+  """Writes f as a SavedModel (format in the module docstring) with its metadata, atomically."""
+  num_keypoints = int(model.inputs[1].shape[-1])
+  module = _RefinerModule(model, num_keypoints)
+  metadata = dict(metadata, format_version=hub.FORMAT_VERSION, kind=KIND, num_keypoints=num_keypoints,
+                  signature=SIGNATURE, input_names=["keypoints", "switches"], output_key=OUTPUT_KEY,
+                  coordinates="[0, 1] box coordinates, x right, y down; hidden points x = y = 0")
+
+  def write(tmp_dir):
+    tf.saved_model.save(module, tmp_dir, signatures={SIGNATURE: module.serving_default})
+    with open(os.path.join(tmp_dir, hub.METADATA_FILENAME), "w") as f:
+      json.dump(metadata, f, indent=2, sort_keys=True)
+
+  hub.atomic_directory_write(path, write)
+
+
+class LoadedKeypointRefiner(tf.Module):
+  """f loaded from an export: refiner(keypoints [N, K, 2], switches [N, K]) -> refined [N, K, 2].
+
+  numpy in, numpy out; tensors in (eager or inside a tf.function), a tensor out. Being a
+  tf.Module, it is tracked by modules that hold it, so their SavedModels include f.
+  """
+
+  def __init__(self, path: str, loaded, metadata: dict[str, Any]):
+    super().__init__(name="loaded_keypoint_refiner")
+    self.path = path
+    self.loaded = loaded
+    self.metadata = metadata
+    self.num_keypoints = int(metadata["num_keypoints"])
+
+  def __call__(self, keypoints, switches):
+    as_tensor = tf.is_tensor(keypoints) or tf.is_tensor(switches)
+    if not as_tensor:
+      keypoints = np.asarray(keypoints, np.float32)
+      switches = np.asarray(switches, np.float32)
+      if keypoints.shape[1:] != (self.num_keypoints, 2) or switches.shape != keypoints.shape[:-1]:
+        raise InputError(f"{self.path}: expects keypoints [N, {self.num_keypoints}, 2] and switches "
+                         f"[N, {self.num_keypoints}], got {list(keypoints.shape)} and {list(switches.shape)}")
+    function = self.loaded.signatures[SIGNATURE]
+    refined = function(keypoints=tf.cast(keypoints, tf.float32), switches=tf.cast(switches, tf.float32))
+    return refined[OUTPUT_KEY] if as_tensor else refined[OUTPUT_KEY].numpy()
+
+
+def load_keypoint_refiner(path: str, *, flag: str = "--keypoint_refiner") -> LoadedKeypointRefiner:
+  """Loads an exported f; refuses directories that are not keypoint refiners, naming `flag`."""
+  if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    raise InputError(f"{flag}={path}: not a SavedModel directory (no saved_model.pb)")
+  metadata = hub.read_metadata(path)
+  if metadata is None or metadata.get("kind") != KIND:
+    raise InputError(f"{flag}={path}: not a keypoint refiner exported by pgi_tf "
+                     f"(no {hub.METADATA_FILENAME} with kind {KIND!r})")
+  try:
+    loaded = tf.saved_model.load(path)
+  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
+    raise InputError(f"{flag}={path}: cannot load ({type(error).__name__}: "
+                     f"{str(error).splitlines()[0] if str(error) else ''})") from None
+  if SIGNATURE not in loaded.signatures:
+    raise InputError(f"{flag}={path}: no {SIGNATURE!r} signature")
+  return LoadedKeypointRefiner(path, loaded, metadata)
+
+
+# --------------------------------------------------------------------------- train
+
+def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | None = None) -> dict[str, Any]:
+  """Trains f for config.train.num_steps (resuming from workdir), reports and exports it.
+
+  Writes workdir/checkpoints/, workdir/tensorboard/ and the export (default
+  workdir/export/keypoint_refiner). Returns a summary dict (steps, losses, held-out report).
+  """
+  # ------------------------------------------------------------------ set-up
+  _check_config(config)
+  os.makedirs(workdir, exist_ok=True)
+  export_dir = export_dir or os.path.join(workdir, "export", "keypoint_refiner")
+
+  # ------------------------------------------------------------------ shapes
+  started = time.perf_counter()
+  shapes_train, shapes_held_out = training_shapes(config)
+  num_keypoints = int(shapes_train.shape[1])
+  logging.info("%d training and %d held-out shapes of %d keypoints (%s)", len(shapes_train),
+               len(shapes_held_out), num_keypoints, config.data.kind)
+
+  # ------------------------------------------------------------------ f, with statistics of the data
+  keypoint_mean, keypoint_scale = refiner_lib.keypoint_statistics(shapes_train)
+  model = refiner_lib.build_keypoint_refiner(refiner_config(config, num_keypoints), keypoint_mean=keypoint_mean,
+                                             keypoint_scale=keypoint_scale, seed=config.seed)
+  step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+
+  # ------------------------------------------------------------------ resume
+  keeper = runtime.CheckpointKeeper(os.path.join(workdir, "checkpoints"),
+                                    fingerprint=fingerprint(config, num_keypoints),
+                                    max_to_keep=config.train.keep_checkpoints, keypoint_refiner=model, step=step)
+  restored = keeper.restore_latest()
+  resumed_from_step = int(step.numpy())
+  if restored:
+    logging.info("Resumed from %s at step %d", restored, resumed_from_step)
+
+  # ------------------------------------------------------------------ chunks of Eq. 9
+  summaries = runtime.Summaries(workdir)
+  num_steps = int(config.train.num_steps)
+  bar = runtime.progress_bar(total=num_steps, initial=resumed_from_step, description="train_keypoint_refiner")
+  last_loss = None
+  current = resumed_from_step
+  while current < num_steps:
+    chunk = min(int(config.train.checkpoint_every), num_steps - current)
+    rate = chunk_learning_rate(config, at_step=current)
+    model, history = refiner_lib.train_keypoint_refiner(
+        shapes_train=shapes_train, steps=chunk, batch_size=int(config.train.batch_size),
+        seed=int(config.seed) + current, model=model, learning_rate=rate,
+        keep_probability=float(config.train.keep_probability),
+        input_noise_std=float(config.train.input_noise_std))
+    if not np.all(np.isfinite(history)):
+      raise FloatingPointError(f"non-finite Eq. 9 loss in steps {current}..{current + chunk}")
+    current += chunk
+    step.assign(current)
+    keeper.save(current)
+    last_loss = float(history[-min(len(history), 50):].mean())
+    summaries.scalars(current, {"loss/eq9": last_loss, "learning_rate": rate})
+    bar.update(chunk)
+    bar.set_postfix({"eq9": f"{last_loss:.5f}"}, refresh=False)
+  bar.close()
+  summaries.flush()
+
+  # ------------------------------------------------------------------ held-out report and export
+  # A direct call, not model.predict: one small batch, no predict function to build.
+  report = held_out_report(lambda k, d: model([k, d], training=False).numpy(), shapes_held_out,
+                           seed=int(config.seed) + 2, keep_probability=float(config.train.keep_probability))
+  metadata = {"keypoints": keypoints_name(config, num_keypoints), "trained_steps": current,
+              "data_kind": config.data.kind, "config_name": config.get("name", ""),
+              "keep_probability": float(config.train.keep_probability),
+              "hidden_units": list(refiner_config(config, num_keypoints).hidden_units),
+              "training_data": json.loads(json.dumps(config.data.to_dict(), default=str)),
+              "held_out": report}
+  if config.data.kind == "silhouette":
+    metadata.update(num_rays=int(config.data.num_rays), resolution=int(config.data.resolution),
+                    channels=int(config.data.channels), dataset=config.data.source)
+  export_keypoint_refiner(model, export_dir, metadata=metadata)
+  result = {"step": current, "resumed_from_step": resumed_from_step, "loss_eq9": last_loss,
+            "held_out": report, "export_dir": export_dir,
+            "seconds": round(time.perf_counter() - started, 1)}
+  return result
