@@ -5,6 +5,13 @@ OpenCV's Telea and Navier-Stokes, at the Table 1 hole ratios, on held-out images
   python -m binaries.evaluate --num_images=200 --iterations=300 --output_dir=runs/eval_quick
 
 Writes <output_dir>/table.md, results.json and grid.png (per hole ratio: masked | methods | original).
+
+--sequences: Table 3's ablation on held-out moving Fashion-MNIST clips instead (pgi_tf/video_evaluation.py):
+  python -m binaries.evaluate --sequences --sequence_models=M_{z+L}=runs/fmnist32_seq/export/sequence_prior \
+      --num_clips=200 --num_frames=16 --mask_motion=fixed --output_dir=runs/eval_sequences
+One row per model: M_z (P of --model_dir per frame) and each --sequence_models entry; per-frame PSNR,
+flicker and, with --video_fd_extractor, a video Fréchet distance. Writes table.md, results.json,
+examples.png and examples.gif (one clip: input | each model | ground truth).
 """
 
 from binaries import _main  # noqa: F401
@@ -53,6 +60,24 @@ _LANDMARK_CURVES = flags.DEFINE_boolean(
 _LANDMARK_REFINER = flags.DEFINE_string("landmark_refiner", "hub_modules/face_landmarks/keypoint_refiner",
                                         "Face keypoint refiner for --landmark_curves.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/evaluate", "Where table.md, results.json, grid.png go.")
+_SEQUENCES = flags.DEFINE_boolean(
+    "sequences", False, "Table 3 instead of Table 1: M_z (P per frame) vs grouped priors (--sequence_models) on "
+    "held-out moving Fashion-MNIST clips (--split, --data_dir) -> table.md, results.json, examples.{png,gif}.")
+_SEQUENCE_MODELS = flags.DEFINE_list(
+    "sequence_models", [], "--sequences: exported sequence priors for the model's G, as name=<dir> (e.g. "
+    "M_{z+L}=runs/fmnist32_seq/export/sequence_prior) or <dir> (labelled from its metadata).")
+_PER_FRAME_ROW = flags.DEFINE_boolean("per_frame_row", True, "--sequences: include M_z, the model's P per frame.")
+_NUM_CLIPS = flags.DEFINE_integer("num_clips", 50, "--sequences: held-out clips.")
+_NUM_FRAMES = flags.DEFINE_integer("num_frames", 16, "--sequences: frames per clip (FVD uses 16).")
+_MASK_MOTION = flags.DEFINE_enum("mask_motion", "fixed", ["fixed", "moving"],
+                                 "--sequences: §6.4 rectangles, the same in every frame or drifting.")
+_WINDOW = flags.DEFINE_integer("window", None, "--sequences: frames per window (default: each sequence prior's "
+                               "training window; 8 per frame).")
+_OVERLAP = flags.DEFINE_integer("overlap", None, "--sequences: frames shared by consecutive windows (default "
+                                "window // 2 for the LSTM, 0 per frame).")
+_VIDEO_FD_EXTRACTOR = flags.DEFINE_string(
+    "video_fd_extractor", "", "--sequences: video feature extractor for a Fréchet distance: i3d, i3d:<handle or "
+    "dir>, savedmodel:<dir>; '' = skip (the I3D weights of the paper's video-FID are not available offline).")
 
 
 def landmark_curves_main() -> None:
@@ -66,10 +91,56 @@ def landmark_curves_main() -> None:
   print(json.dumps(summary, indent=2))
 
 
+def sequences_main() -> None:
+  from pgi_tf import video_evaluation
+  from pgi_tf.metrics import temporal
+  kinds = _STRUCTURAL_PRIOR.value
+  if len(kinds) > 1:
+    raise InputError(f"--structural_prior={','.join(kinds)}: --sequences evaluates one model directory")
+  models = inpaint_files.load_models(
+      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(kinds[0]), generator=_GENERATOR.value,
+      discriminator="none", prior_predictor=_PRIOR.value, need_prior_predictor=False,
+      structural_prior=kinds[0], keypoint_refiner=_REFINER.value)
+  if models.channels != 1:
+    raise InputError(f"--model_dir={_MODEL_DIR.value}: the model has {models.channels} channels; moving "
+                     "Fashion-MNIST clips are grey")
+  sequence_models = video_evaluation.load_sequence_models(
+      models=models, entries=_SEQUENCE_MODELS.value, window=_WINDOW.value, overlap=_OVERLAP.value,
+      per_frame_row=_PER_FRAME_ROW.value)
+  extractor = None
+  if _VIDEO_FD_EXTRACTOR.value:
+    extractor = temporal.load_video_extractor(_VIDEO_FD_EXTRACTOR.value, flag="--video_fd_extractor")
+  clips, masks = video_evaluation.evaluation_clips(
+      num_clips=_NUM_CLIPS.value, num_frames=_NUM_FRAMES.value, resolution=models.resolution, seed=_SEED.value,
+      motion=_MASK_MOTION.value, split=_SPLIT.value, data_dir=_DATA_DIR.value or None)
+  total = sum(len(clips) * m.inpainter.num_windows(clips.shape[1]) for m in sequence_models)
+  bar = runtime.progress_bar(total=total, initial=0, description="evaluate sequences")
+  rows, outputs = video_evaluation.evaluate_sequences(
+      sequence_models=sequence_models, clips=clips, masks=masks, extractor=extractor,
+      batch_size=_BATCH_SIZE.value, progress=bar)
+  bar.close()
+  notes = [f"{len(clips)} moving Fashion-MNIST clips of {clips.shape[1]} frames, split {_SPLIT.value} "
+           f"(garments never seen in training), {models.resolution} px, seed {_SEED.value}; masks: one §6.4 "
+           f"rectangle per clip (sides in [0.35, 0.5] of the frame), {_MASK_MOTION.value}, "
+           f"{100 * float(np.mean(masks)):.1f}% of the pixels.",
+           "z from sliding windows merged causally (each frame from the earliest window containing it; the "
+           "first `overlap` frames of later windows only warm the LSTM up): "
+           + ", ".join(f"{r['model']} W={r['window']} overlap={r['overlap']}" for r in rows) + ".",
+           "flicker: mean |(O_{t+1} - O_t) - (G_{t+1} - G_t)| inside the holes of each frame pair, [0, 1] units, "
+           "averaged over clips (np.nanmean); PSNR per frame, averaged over all frames.",
+           f"generator: {models.generator.handle} (frozen, the same for every row); "
+           f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores."]
+  paths = video_evaluation.write_report(_OUTPUT_DIR.value, rows=rows, notes=notes, clips=clips, masks=masks,
+                                        outputs=outputs, title="Sequence inpainting ablation (Table 3 layout)")
+  print(open(paths["table.md"]).read())
+
+
 def main(argv):
   del argv
   if _LANDMARK_CURVES.value:
     return landmark_curves_main()
+  if _SEQUENCES.value:
+    return sequences_main()
   try:
     ratios = [float(r) for r in _HOLE_RATIOS.value]
   except ValueError:

@@ -8,6 +8,15 @@ Masks: PNG, white = hole, matched to images by relative path (cat.jpg <-> cat.pn
 mask for all; or generated with --mask_kind (seeded). Images of another size than the model
 are resized for the model; the known pixels are pasted back at full resolution (Eq. 8).
 Modes: single (Eq. 8, one pass), iterative (Yeh et al., Eq. 2), hybrid (iterative from P's z).
+
+Video (--video, §4.3 / §6.4): clips instead of images; z per frame from a sequence prior over
+sliding windows (M_{z+L}) or from P frame by frame (M_z); see pgi_tf/inpaint_video.py.
+  python -m binaries.inpaint --video --input=clips/ --masks=clip_masks/ --output_dir=out/
+  python -m binaries.inpaint --video --input=clip.mp4 --mask_kind=rectangle --mask_motion=moving \
+      --sequence_prior=runs/fmnist32_seq/export/sequence_prior --window=8 --overlap=4
+--input: a folder of clips (sub-folders of frames, video files) or one clip; --masks: a folder with
+one folder of mask PNGs per clip (same names as the frames), or '' with --mask_kind=rectangle.
+Writes <clip>/<frame>.png, <clip>/side_by_side.gif (input | output | ground truth) and results.json.
 """
 
 from binaries import _main  # noqa: F401
@@ -18,6 +27,8 @@ from absl import flags
 
 from pgi_tf import inpaint_files
 from pgi_tf.data import masks as masks_lib
+from pgi_tf.data import sequences
+from pgi_tf.errors import InputError
 
 _MODEL_DIR = flags.DEFINE_string(
     "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
@@ -42,10 +53,50 @@ _REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid mode: steps of
 _POISSON = flags.DEFINE_boolean("poisson_blend", False, "Poisson-blend G(z) into the hole (Yeh et al.).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Images per batch.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for generated masks and the iterative start.")
+_VIDEO = flags.DEFINE_boolean(
+    "video", False, "Inpaint clips: --input is a folder of clips (frame folders, videos) or one clip, "
+    "--masks a folder of per-clip mask folders or '' with --mask_kind=rectangle.")
+_SEQUENCE_PRIOR = flags.DEFINE_string(
+    "sequence_prior", "", "--video: exported sequence prior (M_{z+L}, e.g. <workdir>/export/sequence_prior); "
+    "'' = per-frame M_z with the model directory's P.")
+_WINDOW = flags.DEFINE_integer("window", None, "--video: frames per window (default: the sequence prior's "
+                               "training window; 8 per frame).")
+_OVERLAP = flags.DEFINE_integer("overlap", None, "--video: frames shared by consecutive windows, the LSTM's "
+                                "burn-in (default window // 2; 0 per frame).")
+_MASK_MOTION = flags.DEFINE_enum("mask_motion", "fixed", list(sequences.MASK_MOTIONS),
+                                 "--video --mask_kind=rectangle: the same hole in every frame, or drifting.")
+_GROUND_TRUTH = flags.DEFINE_boolean(
+    "ground_truth", True, "--video: the input frames are clean (holes only in the masks), so the GIF shows "
+    "them as ground truth; --noground_truth for frames that are already damaged.")
+
+
+def video_main():
+  if _MODE.value != "single":
+    raise InputError(f"--mode={_MODE.value}: --video inpaints in one pass (z from the sequence prior or from "
+                     "P per frame); use --mode=single")
+  if flags.FLAGS["input"].using_default_value:
+    raise InputError("--input: --video needs a folder of clips or one clip (frame folder or video file)")
+  if _MASK_KIND.value not in (None, "rectangle"):
+    raise InputError(f"--mask_kind={_MASK_KIND.value}: --video generates only rectangle masks (§6.4)")
+  mask_path = "" if (_MASK_KIND.value or flags.FLAGS["masks"].using_default_value) else _MASKS.value
+  models = inpaint_files.load_models(
+      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(_STRUCTURAL_PRIOR.value),
+      generator=_GENERATOR.value, discriminator="none", prior_predictor=_PRIOR.value,
+      need_prior_predictor=not _SEQUENCE_PRIOR.value, structural_prior=_STRUCTURAL_PRIOR.value,
+      keypoint_refiner=_REFINER.value)
+  from pgi_tf import inpaint_video  # the video path only
+  summary = inpaint_video.inpaint_clips(
+      models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value, mask_path=mask_path,
+      mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=_SEQUENCE_PRIOR.value,
+      window=_WINDOW.value, overlap=_OVERLAP.value, batch_size=_BATCH_SIZE.value, seed=_SEED.value,
+      ground_truth=_GROUND_TRUTH.value)
+  print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))
 
 
 def main(argv):
   del argv
+  if _VIDEO.value:
+    return video_main()
   need_p = _MODE.value != "iterative"
   models = inpaint_files.load_models(
       model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(_STRUCTURAL_PRIOR.value),

@@ -51,6 +51,7 @@ def keypoint_refiner_config() -> ml_collections.ConfigDict:
   config.train.lr_schedule = "constant"  # or "cosine" (per chunk) to lr * lr_final_fraction
   config.train.lr_final_fraction = 0.1
   config.train.keep_probability = 0.3    # §4.2: switch-on probability 0.3, 70% of points hidden
+  config.train.hole_drop_fraction = 0.0  # silhouettes: share of batches hidden by real holes, not Eq. 9 drops
   config.train.input_noise_std = 0.0     # jitter of the visible inputs (targets stay clean)
   config.train.checkpoint_every = 500    # also the chunk length (a fresh Adam per chunk)
   config.train.keep_checkpoints = 3

@@ -370,7 +370,11 @@ def load_prior_predictor(path: str, *, generator_path: str | None = None,
 
 
 class _InpainterModule(tf.Module):
-  """P and G in one SavedModel: (image, mask) -> Eq. 8, for TF Serving and other languages."""
+  """P and G in one SavedModel: (image, mask) -> Eq. 8, for TF Serving and other languages.
+
+  M_{z+S} with the landmark prior also takes dlib's (keypoints, switches): dlib is Python and
+  cannot be part of a graph, so only the refiner f runs here (see `export_inpainter`).
+  """
 
   def __init__(self, prior_predictor_path: str, generator_path: str, metadata: Mapping[str, Any],
                keypoint_refiner_path: str = ""):
@@ -379,23 +383,29 @@ class _InpainterModule(tf.Module):
     # Tracked attributes: the loaded modules' variables are saved into this SavedModel.
     self.prior_predictor = tfhub.load(prior_predictor_path)
     self.generator = tfhub.load(generator_path)
+    kind = metadata.get("structural_prior", "none")
     structural_prior = None
-    if metadata.get("structural_prior", "none") != "none":  # M_{z+S}: detect -> refine in the graph
+    if kind != "none":  # M_{z+S}: (detect ->) refine in the graph
       from pgi_tf.structural import priors
       self.keypoint_refiner = tf.saved_model.load(keypoint_refiner_path)
       refine = self.keypoint_refiner.signatures["serving_default"]
-      structural_prior = priors.SilhouettePrior(
-          refiner=lambda k, d: refine(keypoints=k, switches=d)["refined"], num_rays=metadata["num_rays"])
+      refiner = lambda k, d: refine(keypoints=k, switches=d)["refined"]
+      if kind == "landmarks":
+        structural_prior = priors.LandmarkPrior(refiner, keep_visible=bool(metadata.get("keep_visible", False)))
+      else:
+        structural_prior = priors.SilhouettePrior(refiner=refiner, num_rays=metadata["num_rays"])
     r, c = metadata["resolution"], metadata["channels"]
     image_spec = tf.TensorSpec([None, r, r, c], tf.float32, name="images")
     mask_spec = tf.TensorSpec([None, r, r, 1], tf.float32, name="masks")
 
-    @tf.function(input_signature=[image_spec, mask_spec])
-    def serving_default(images, masks):
+    def pipeline(images, masks, condition_inputs):
+      """P -> G -> Eq. 8; condition_inputs: () for M_z / silhouette, (K, d) for landmarks."""
       masks = tf.cast(masks > 0.5, tf.float32)
       masked_images = (1.0 - masks) * images
       conditioned = {}
-      if structural_prior is not None:
+      if kind == "landmarks":
+        conditioned = {"condition": structural_prior.condition_from_keypoints(*condition_inputs)}
+      elif structural_prior is not None:
         conditioned = {"condition": structural_prior(masked_images, masks)}
       z = self.prior_predictor.signatures["default"](masked_images=masked_images, masks=masks,
                                                      **conditioned)["default"]
@@ -406,15 +416,37 @@ class _InpainterModule(tf.Module):
         outputs["structural_prior"] = conditioned["condition"]
       return outputs
 
-    @tf.function(input_signature=[tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
-                                  tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")])
-    def inpaint_uint8(images, masks):
-      as_float = tf.cast(images, tf.float32) / 127.5 - 1.0
-      out = serving_default(as_float, tf.cast(masks >= 128, tf.float32))["inpainted"]
+    def to_uint8(images, masks, outputs):
       # Known pixels are copied from the uint8 input so they stay bit-identical.
       hole = masks >= 128
-      filled = tf.cast(tf.clip_by_value(tf.round((out + 1.0) * 127.5), 0, 255), tf.uint8)
+      filled = tf.cast(tf.clip_by_value(tf.round((outputs["inpainted"] + 1.0) * 127.5), 0, 255), tf.uint8)
       return {"inpainted": tf.where(hole, filled, images)}
+
+    uint8_specs = [tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
+                   tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")]
+    if kind == "landmarks":
+      count = priors.NUM_FACE_LANDMARKS
+      landmark_specs = [tf.TensorSpec([None, count, 2], tf.float32, name="keypoints"),
+                        tf.TensorSpec([None, count], tf.float32, name="switches")]
+
+      @tf.function(input_signature=[image_spec, mask_spec, *landmark_specs])
+      def serving_default(images, masks, keypoints, switches):
+        return pipeline(images, masks, (keypoints, switches))
+
+      @tf.function(input_signature=[*uint8_specs, *landmark_specs])
+      def inpaint_uint8(images, masks, keypoints, switches):
+        as_float = tf.cast(images, tf.float32) / 127.5 - 1.0
+        outputs = pipeline(as_float, tf.cast(masks >= 128, tf.float32), (keypoints, switches))
+        return to_uint8(images, masks, outputs)
+    else:
+      @tf.function(input_signature=[image_spec, mask_spec])
+      def serving_default(images, masks):
+        return pipeline(images, masks, ())
+
+      @tf.function(input_signature=uint8_specs)
+      def inpaint_uint8(images, masks):
+        as_float = tf.cast(images, tf.float32) / 127.5 - 1.0
+        return to_uint8(images, masks, pipeline(as_float, tf.cast(masks >= 128, tf.float32), ()))
 
     self.serving_default = serving_default
     self.inpaint_uint8 = inpaint_uint8
@@ -428,17 +460,31 @@ def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: st
         -> {"inpainted", "generated", "z"} (+ "structural_prior": the refined S, M_{z+S})
     inpaint_uint8(images uint8 [N,R,R,C], masks uint8 [N,R,R,1], >= 128 = hole (white))
         -> {"inpainted": uint8}
+
+  M_z and the silhouette prior: the whole pipeline (silhouette detection -> f -> P -> G ->
+  Eq. 8) is in the graph. The landmark prior (P's metadata structural_prior "landmarks"):
+  dlib's detector is Python and cannot be saved in a graph, so both signatures take two more
+  inputs, the detections of the masked image:
+    keypoints float32 [N, 68, 2]  K in [0, 1] face-box coordinates, x = y = 0 where hidden,
+    switches  float32 [N, 68]     d, 1 = detected on a known pixel,
+  i.e. `FaceLandmarks.points` / `.switches` of `pgi_tf.structural.face_detection.
+  detect_face_landmarks(masked image, mask=...)`, or `LandmarkPrior.detect` (which falls back
+  to the whole image as the box when dlib finds no face); f refines them in the graph
+  (K_f = f(K, d), dlib's visible points kept only if P's metadata says keep_visible) and
+  S = flatten(K_f) conditions P and G. Metadata input_names lists the four inputs.
   """
   p_metadata = read_metadata(prior_predictor_path)
   if p_metadata is None:
     raise InputError(f"--prior_predictor={prior_predictor_path}: not a prior predictor exported by pgi_tf")
   load_prior_predictor(prior_predictor_path, generator_path=generator_path)  # same-G check
-  if p_metadata.get("structural_prior", "none") != "none" and not keypoint_refiner_path:
+  kind = p_metadata.get("structural_prior", "none")
+  if kind != "none" and not keypoint_refiner_path:
     raise InputError(f"--prior_predictor={prior_predictor_path}: M_{{z+S}} needs its keypoint refiner "
                      "(--keypoint_refiner)")
   module = _InpainterModule(prior_predictor_path, generator_path, p_metadata, keypoint_refiner_path)
+  input_names = ["images", "masks"] + (["keypoints", "switches"] if kind == "landmarks" else [])
   metadata = dict(p_metadata, kind="inpainter", signature="serving_default",
-                  input_names=["images", "masks"], output_key="inpainted")
+                  input_names=input_names, output_key="inpainted")
 
   def write(tmp_dir):
     tf.saved_model.save(module, tmp_dir, signatures={"serving_default": module.serving_default,

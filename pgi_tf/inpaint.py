@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from pgi_tf import losses
+from pgi_tf.errors import InputError
 
 MODES = ("single", "iterative", "hybrid")
 
@@ -63,14 +64,17 @@ class Inpainter:
     z_distribution, z_support: the generator's prior, for sampling and projecting z.
     jit_compile: compile each mode with XLA.
     structural_prior: M_{z+S} (§4.2): callable (masked_images, masks) -> S [N, c] (a
-      `pgi_tf.structural.priors.SilhouettePrior`); P then takes (I_d, M, S) and G, D take S.
-      None: M_z.
+      `pgi_tf.structural.priors.SilhouettePrior` or `LandmarkPrior`); P then takes (I_d, M, S)
+      and G, D take S. None: M_z. A LandmarkPrior runs dlib through tf.numpy_function, which
+      XLA cannot compile: jit_compile is refused with it.
   """
 
   def __init__(self, *, generator: Callable, z_dim: int, prior_predictor: Callable | None = None,
                discriminator: Callable | None = None, z_distribution: str = "uniform",
                z_support=(-1.0, 1.0), iterative: IterativeConfig = IterativeConfig(),
                jit_compile: bool = False, structural_prior: Callable | None = None):
+    if jit_compile and getattr(structural_prior, "kind", "") == "landmarks":
+      raise InputError("--jit_compile: the landmark prior runs dlib outside the graph; XLA cannot compile it")
     self.generator = generator
     self.structural_prior = structural_prior
     self.prior_predictor = prior_predictor

@@ -112,7 +112,8 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
     refiner_path = pick(keypoint_refiner, "keypoint_refiner") or (
         (p.metadata or {}).get("keypoint_refiner", "") if p is not None else "")
     prior = priors.load_structural_prior(model_kind, refiner_path=refiner_path,
-                                         num_rays=g.metadata.get("num_rays", 0) or 16)
+                                         num_rays=g.metadata.get("num_rays", 0) or 16,
+                                         upsample=g.metadata.get("landmark_upsample", 1))
   return Models(generator=g, discriminator=d, prior_predictor=p, metadata=dict(g.metadata),
                 structural_prior=prior)
 

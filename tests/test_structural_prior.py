@@ -189,3 +189,67 @@ def test_trained_structural_model_loads_inpaints_and_exports_one_saved_model(str
                              models.structural_prior((1 - masks) * images, masks).numpy(), atol=1e-6)
   known = masks < 0.5
   assert np.array_equal(np.where(known, served["inpainted"], 0), np.where(known, images, 0))
+
+
+def test_evaluation_labels_learned_rows_per_model_and_keeps_classical_rows_once():
+  from pgi_tf import evaluation
+  rows = [{"hole_ratio": 0.1, "method": "single", "psnr_db": 1.0}, {"hole_ratio": 0.1, "method": "telea", "psnr_db": 2.0}]
+  examples = {(0.1, "single"): "a", (0.1, "telea"): "b", (0.1, "masked"): "m"}
+  merged = evaluation.merge_labelled(([], {}, []), (rows, examples, ["single", "telea"]),
+                                     label=evaluation.model_label({"structural_prior": "none"}))
+  merged = evaluation.merge_labelled(merged, ([{"hole_ratio": 0.1, "method": "single", "psnr_db": 3.0}],
+                                              {(0.1, "single"): "c"}, ["single"]),
+                                     label=evaluation.model_label({"structural_prior": "silhouette"}))
+  all_rows, all_examples, methods = merged
+  assert methods == ["single [M_z]", "telea", "single [M_z+S (silhouette)]"]
+  assert [r["method"] for r in all_rows] == methods
+  assert all_examples[(0.1, "single [M_z+S (silhouette)]")] == "c" and all_examples[(0.1, "masked")] == "m"
+  table = evaluation.to_markdown(all_rows, title="t")
+  assert "| single [M_z+S (silhouette)] → PSNR (dB) ↑ | 3.00 |" in table
+
+
+def test_evaluate_binary_refuses_explicit_model_with_several_priors(tmp_path):
+  import subprocess
+  import sys
+  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  completed = subprocess.run(
+      [sys.executable, "-m", "binaries.evaluate", "--structural_prior=none,silhouette", "--model_dir=x",
+       f"--output_dir={tmp_path}"], cwd=repo, capture_output=True, text=True, timeout=120,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert completed.returncode == 2
+  assert completed.stderr.strip().splitlines()[-1] == (
+      "error: --structural_prior=none,silhouette: several priors use the bundled models; "
+      "drop --model_dir/--generator/--prior_predictor or give one prior")
+
+
+def test_hole_switches_from_points_equal_the_switches_detected_on_the_masked_image():
+  from pgi_tf.data import masks as masks_lib
+  rng = np.random.default_rng(5)
+  images = _garment_like(rng, 40, resolution=32)
+  masks = np.concatenate([masks_lib.sample_masks(masks_lib.MaskSpec(kind="ratio", hole_ratio=r), count=20,
+                                                 height=32, width=32, rng=rng) for r in (0.1, 0.4)])
+  points, _ = silhouette.silhouette_keypoints(images, num_rays=16)
+  _, detected_switches = silhouette.silhouette_keypoints((1 - masks) * images, masks, num_rays=16)
+  computed = silhouette.hole_switches(points.numpy(), masks, num_rays=16)
+  np.testing.assert_array_equal(computed, detected_switches.numpy())
+  assert 0.05 < 1 - computed.mean() < 0.95  # the masks hide some rays, not all
+
+
+def test_refiner_training_uses_the_hole_switch_sampler_for_its_share_of_batches():
+  from pgi_tf.models import keypoint_refiner
+  shapes = np.random.default_rng(0).uniform(0.2, 0.8, (64, NUM_RAYS, 2)).astype(np.float32)
+  calls = []
+
+  def sampler(rng, targets):
+    calls.append(len(targets))
+    switches = np.ones(targets.shape[:2], np.float32)
+    switches[:, :NUM_RAYS // 2] = 0.0  # a contiguous sector hidden
+    return switches
+
+  config = keypoint_refiner.KeypointRefinerConfig(num_keypoints=NUM_RAYS, hidden_units=(8, 8, 8))
+  keypoint_refiner.train_keypoint_refiner(shapes_train=shapes, steps=20, batch_size=4, seed=0, config=config,
+                                          switch_sampler=sampler, sampler_fraction=0.5)
+  assert 4 <= len(calls) <= 16 and set(calls) == {4}  # about half of the 20 batches
+  calls.clear()
+  keypoint_refiner.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=4, seed=0, config=config)
+  assert not calls

@@ -173,7 +173,9 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
                            learning_rate: float = 1e-3,
                            keep_probability: float = 0.3,
                            input_noise_std: float = 0.0,
-                           model: keras.Model | None = None) -> tuple[keras.Model, np.ndarray]:
+                           model: keras.Model | None = None,
+                           switch_sampler=None,
+                           sampler_fraction: float = 0.0) -> tuple[keras.Model, np.ndarray]:
   """Trains f with Adam on Eq. 9, hiding keypoints at random (switch-on probability 0.3, §4.2).
 
   A new model is built with its input/output standardisation fitted on `shapes_train`
@@ -193,6 +195,9 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
     keep_probability: switch-on probability (0.3 in the paper).
     input_noise_std: std of the noise added to the inputs (0: clean inputs).
     model: continue training this refiner instead of building a new one.
+    switch_sampler: optional (rng, targets [N, K, 2]) -> switches [N, K]: structured drops
+      (e.g. the rays a hole hides, `pgi_tf.structural.silhouette.hole_switches`) used for a
+      `sampler_fraction` share of the batches instead of Eq. 9's independent drops.
 
   Returns:
     (the trained model, float64 [steps] array of the per-step batch losses).
@@ -230,7 +235,11 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
     observed = targets
     if input_noise_std > 0:
       observed = targets + rng.normal(0.0, input_noise_std, size=targets.shape).astype(np.float32)
-    keypoints, switches = landmarks.drop_keypoints(rng, observed, keep_probability=keep_probability)
+    if switch_sampler is not None and rng.random() < sampler_fraction:
+      switches = np.asarray(switch_sampler(rng, targets), np.float32)
+      keypoints = (observed * switches[..., None]).astype(np.float32)
+    else:
+      keypoints, switches = landmarks.drop_keypoints(rng, observed, keep_probability=keep_probability)
     history[step] = float(train_step(tf.constant(keypoints), tf.constant(switches),
                                      tf.constant(targets)))
   return model, history

@@ -156,3 +156,28 @@ class SilhouetteMap:
     # Half a pixel of slack so a keypoint's own pixel is inside; edge width ~1 px.
     inside = tf.sigmoid((boundary - self.pixel_radius) * (self.resolution - 1) * 4.0 + 2.0)
     return (2.0 * inside - 1.0)[..., None]
+
+
+def hole_switches(points, masks, *, num_rays: int = DEFAULT_NUM_RAYS,
+                  samples_per_ray: int | None = None) -> np.ndarray:
+  """The switches `silhouette_keypoints` would give the image of `points` under `masks` (numpy).
+
+  points: [N, K, 2] silhouette keypoints of unmasked images (each lies on a ray sample);
+  masks: [N, R, R, 1], 1 on the hole. A point is visible when no hole sample lies on its ray
+  at or beyond it -- the rule of `silhouette_keypoints`, which needs only the point's position
+  along its ray, not the image. Lets the refiner train on hole-shaped drops (contiguous rays
+  hidden) next to Eq. 9's independent drops, without the images.
+  """
+  points = np.asarray(points, np.float32)
+  masks = np.asarray(masks, np.float32)
+  resolution = masks.shape[1]
+  pixels = ray_sample_pixels(resolution, num_rays=num_rays, samples_per_ray=samples_per_ray)  # [K, T, 2]
+  as_pixels = np.rint(points[..., ::-1] * (resolution - 1))                                    # (row, col)
+  # Index along its ray of each point: the (last) sample at the point's pixel.
+  matches = np.all(pixels[None] == as_pixels[:, :, None, :], axis=-1)                         # [N, K, T]
+  samples = pixels.shape[1]
+  position = np.where(matches.any(-1), samples - 1 - np.argmax(matches[..., ::-1], axis=-1), 0)
+  hole = masks[..., 0] > 0.5
+  ray_hole = hole[:, pixels[..., 0], pixels[..., 1]]                                           # [N, K, T]
+  beyond = np.arange(samples)[None, None, :] >= position[..., None]
+  return (~np.any(ray_hole & beyond, axis=-1)).astype(np.float32)

@@ -25,29 +25,51 @@ from pgi_tf.models import dcgan
 from pgi_tf.train import runtime
 
 
-STRUCTURAL_PRIORS = ("none", "silhouette")
+STRUCTURAL_PRIORS = ("none", "silhouette", "landmarks")
 
 
 def structural_prior_fn(config: ml_collections.ConfigDict):
   """images -> condition vectors [N, c] for a GAN conditioned on a structural prior (§4.2), or None.
 
   "silhouette": `pgi_tf.structural.silhouette` keypoints of the real image, flattened; G(z, S)
-  and D(x, S) both see them (issue 4's generic prior; landmarks need a face data set).
+  and D(x, S) both see them (issue 4's generic prior).
+  "landmarks": dlib's 68 facial landmarks of the real (unmasked) image in [0, 1] face-box
+  coordinates, flattened to 136 values (`priors.landmark_conditions`; no face found: the whole
+  image is the box, right for aligned face crops). dlib is Python, reached through
+  tf.numpy_function: the step cannot be XLA-compiled, and it costs ~5 ms per 64 px image.
   """
   kind = config.model.get("structural_prior", "none")
   if kind not in STRUCTURAL_PRIORS:
     raise InputError(f"--config.model.structural_prior={kind}: choose one of {', '.join(STRUCTURAL_PRIORS)}")
   if kind == "none":
     return None
+  if kind == "landmarks":
+    from pgi_tf.structural import priors
+    return priors.landmark_condition_fn(upsample=int(config.model.get("landmark_upsample", 1)))
   from pgi_tf.structural import silhouette
   num_rays = config.model.num_rays
   return lambda images: silhouette.flatten(silhouette.silhouette_keypoints(images, num_rays=num_rays)[0])
 
 
 def condition_dim(config: ml_collections.ConfigDict) -> int:
-  if config.model.get("structural_prior", "none") == "silhouette":
+  kind = config.model.get("structural_prior", "none")
+  if kind == "silhouette":
     return 2 * config.model.num_rays
+  if kind == "landmarks":
+    return 2 * 68  # 68 iBUG points (x, y): priors.NUM_FACE_LANDMARKS
   return config.model.get("condition_dim", 0)
+
+
+def check_structural_prior(config: ml_collections.ConfigDict) -> None:
+  """What a landmark-conditioned GAN cannot do: XLA (dlib is Python) and silhouette shape maps."""
+  if config.model.get("structural_prior", "none") != "landmarks":
+    return
+  if config.train.jit_compile:
+    raise InputError("--config.train.jit_compile=True: the landmark prior runs dlib through "
+                     "tf.numpy_function, which XLA cannot compile; set it to False")
+  if config.model.get("condition_map", ""):
+    raise InputError(f"--config.model.condition_map={config.model.condition_map}: the shape map renders "
+                     "silhouette keypoints; a landmark-conditioned GAN uses projection D (leave it empty)")
 
 
 def model_config(config: ml_collections.ConfigDict) -> dcgan.DCGANConfig:
@@ -140,6 +162,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   # ------------------------------------------------------------------ set-up
   if config.train.loss not in losses.GAN_LOSSES:
     raise InputError(f"--config.train.loss={config.train.loss}: choose one of {', '.join(losses.GAN_LOSSES)}")
+  check_structural_prior(config)
   strategy = runtime.make_strategy(config.train.distribution)
   chief = runtime.is_chief(strategy)
   gan_config = model_config(config)
@@ -184,13 +207,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   # ------------------------------------------------------------------ one step of Eq. 1
   z_dim = gan_config.z_dim
   loss_kind = config.train.loss
+  condition_fn = structural_prior_fn(config)
   train_step = make_train_step(
       strategy=strategy, generator=generator, discriminator=discriminator,
       generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer,
       noise=noise, step=step, loss_kind=loss_kind, z_dim=z_dim, global_batch_size=global_batch,
       discriminator_steps=config.train.discriminator_steps,
       gradient_penalty_weight=config.train.gradient_penalty_weight,
-      jit_compile=config.train.jit_compile, condition_fn=structural_prior_fn(config))
+      jit_compile=config.train.jit_compile, condition_fn=condition_fn)
 
   # ------------------------------------------------------------------ loop
   summaries = runtime.Summaries(workdir, enabled=chief)
@@ -198,7 +222,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       -1, 1, (config.train.sample_grid_size, z_dim)).astype(np.float32))
   samples_path = os.path.join(workdir, "samples")
 
-  condition_fn = structural_prior_fn(config)
   fixed_conditions = None
   if condition_fn is not None:  # the priors of the first training images, one per sample
     fixed_conditions = condition_fn(next(iter(datasets.make_image_dataset(
@@ -231,14 +254,18 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                             "discriminator_loss": last.get("discriminator", float("nan")),
                             "generator_loss": last.get("generator", float("nan")),
                             "images_per_second": last.get("images_per_second", 0.0)}
+  kind = config.model.get("structural_prior", "none")
   if chief:
     result["samples"] = write_samples(final_step)
     metadata = hub.gan_metadata(
         resolution=gan_config.resolution, channels=gan_config.channels, z_dim=gan_config.z_dim,
         condition_dim=gan_config.condition_dim,
         extra={"trained_steps": final_step, "dataset": config.data.source, "gan_loss": loss_kind,
-               "structural_prior": config.model.get("structural_prior", "none"),
-               "num_rays": config.model.get("num_rays", 0),
+               "structural_prior": kind,
+               "num_rays": config.model.get("num_rays", 0) if kind != "landmarks" else 0,
+               **({"landmark_upsample": int(config.model.get("landmark_upsample", 1)),
+                   "condition": "dlib 68 landmarks, [0, 1] face-box coordinates, (x0, y0, x1, y1, ...)"}
+                  if kind == "landmarks" else {}),
                "config_name": config.get("name", "")})
     export_dir = os.path.join(workdir, "export")
     hub.export_generator(generator, os.path.join(export_dir, "generator"), metadata=metadata)
@@ -247,13 +274,15 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if chief and fixed_conditions is not None:  # Fig. 6 (§6.3.2), and do samples follow their priors?
     from pgi_tf.structural import figures
     panel = min(8, len(fixed_z))
+    # Landmarks are in face-box, not image, coordinates: no keypoint overlay for them.
     grids = figures.fig6_grids(generator, conditions=fixed_conditions[:panel], z=fixed_z[:panel],
-                               num_rays=config.model.num_rays)
+                               num_rays=fixed_conditions.shape[-1] // 2, overlay=kind == "silhouette")
     for name, grid in zip(("fig6_same_z", "fig6_same_prior"), grids):
       result[name] = os.path.join(workdir, f"{name}.png")
       visualize.save_png(result[name], grid, upscale=config.train.sample_upscale)
-    # On the priors of the first training images (fixed_conditions), one fixed z each.
-    result["prior_following"] = figures.prior_following(
-        generator, conditions=fixed_conditions, z=fixed_z, num_rays=config.model.num_rays)
+    if kind == "silhouette":  # measured back with the silhouette detector; no such measure for dlib yet
+      # On the priors of the first training images (fixed_conditions), one fixed z each.
+      result["prior_following"] = figures.prior_following(
+          generator, conditions=fixed_conditions, z=fixed_z, num_rays=config.model.num_rays)
   summaries.flush()
   return result

@@ -144,6 +144,25 @@ def _silhouettes(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np.nd
   return _split_held_out(shapes, config, seed=seed)
 
 
+def hole_switch_sampler(config: ml_collections.ConfigDict):
+  """For silhouettes with config.train.hole_drop_fraction > 0: (rng, targets) -> the switches of
+  random Table 1 holes (10/25/40%), so f also learns to complete contiguous hidden rays, which
+  is what inpainting shows it; None otherwise (Eq. 9's independent drops only)."""
+  if config.data.kind != "silhouette" or not config.train.get("hole_drop_fraction", 0.0):
+    return None
+  from pgi_tf.data import masks as masks_lib
+  from pgi_tf.structural import silhouette
+  resolution, num_rays = int(config.data.resolution), int(config.data.num_rays)
+
+  def sample(rng, targets):
+    ratio = float(rng.choice([0.1, 0.25, 0.4]))
+    masks = masks_lib.sample_masks(masks_lib.MaskSpec(kind="ratio", hole_ratio=ratio), count=len(targets),
+                                   height=resolution, width=resolution, rng=rng)
+    return silhouette.hole_switches(targets, masks, num_rays=num_rays,
+                                    samples_per_ray=int(config.data.samples_per_ray) or None)
+  return sample
+
+
 def training_shapes(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
   """(training shapes [S, K, 2], held-out shapes [H, K, 2]) for config.data.kind."""
   kind = config.data.kind
@@ -361,7 +380,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
         shapes_train=shapes_train, steps=chunk, batch_size=int(config.train.batch_size),
         seed=int(config.seed) + current, model=model, learning_rate=rate,
         keep_probability=float(config.train.keep_probability),
-        input_noise_std=float(config.train.input_noise_std))
+        input_noise_std=float(config.train.input_noise_std),
+        switch_sampler=hole_switch_sampler(config),
+        sampler_fraction=float(config.train.get("hole_drop_fraction", 0.0)))
     if not np.all(np.isfinite(history)):
       raise FloatingPointError(f"non-finite Eq. 9 loss in steps {current}..{current + chunk}")
     current += chunk

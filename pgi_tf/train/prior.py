@@ -58,6 +58,7 @@ def load_structural_prior(config: ml_collections.ConfigDict, metadata: dict):
                      f"on {generator_kind!r}")
   return priors.load_structural_prior(kind, refiner_path=config.get("keypoint_refiner", ""),
                                       num_rays=metadata.get("num_rays", 0) or 16,
+                                      upsample=metadata.get("landmark_upsample", 1),
                                       flag="--config.keypoint_refiner")
 
 

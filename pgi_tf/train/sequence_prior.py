@@ -1,0 +1,206 @@
+"""Stage 2 for sequences (§4.3, Fig. 3): train the grouped prior model with Eq. 10 against a frozen G and D.
+
+    L_z^gr = 1/W sum_i L_z^com(I_d^i, G(z_p^i))      (Eq. 10: Eq. 7 averaged over a window of W frames)
+
+The model (`pgi_tf.models.sequence_prior`) is the shared per-frame CNN of P -> LSTM -> head.
+G and D are hub modules (`pgi_tf.hub.HubModuleLayer`), frozen by construction, and see the
+window's frames folded into the batch ([N*W, ...]). Everything that is not sequence-specific
+(loading G and D, P's hyperparameters from G's metadata, the learning-rate schedule, the loop,
+checkpoints, summaries, distribution) is stage 2's own code, so the two trainers cannot drift.
+Linear: config -> frozen G, D -> clips and masks -> model -> resume / warm start -> step -> loop -> export.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import keras
+import ml_collections
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from pgi_tf import losses
+from pgi_tf import visualize
+from pgi_tf.data import sequences
+from pgi_tf.errors import InputError
+from pgi_tf.models import sequence_prior as sequence_lib
+from pgi_tf.train import prior
+from pgi_tf.train import runtime
+
+
+def model_config(config: ml_collections.ConfigDict, metadata: dict) -> sequence_lib.SequencePriorConfig:
+  """The shared CNN is P as stage 2 would build it for this G; the LSTM and head from config.sequence."""
+  return sequence_lib.SequencePriorConfig(
+      frame=prior.predictor_config(config, metadata), lstm_units=config.sequence.lstm_units,
+      head_units=config.sequence.head_units, per_frame=config.sequence.per_frame)
+
+
+def check_sequence_config(config: ml_collections.ConfigDict) -> None:
+  for field, minimum in (("window", 1), ("lstm_units", 1), ("head_units", 0)):
+    if config.sequence[field] < minimum:
+      raise InputError(f"--config.sequence.{field}={config.sequence[field]}: must be >= {minimum}")
+  if config.get("structural_prior", "none") != "none":
+    # M_{z+S+L}: the model takes a condition per frame, but this trainer does not compute S yet.
+    raise InputError(f"--config.structural_prior={config.structural_prior}: the sequence trainer supports "
+                     "M_z (sequence.per_frame=True) and M_{z+L} only; M_{z+S+L} is not wired yet")
+
+
+def fingerprint(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, Any]:
+  return {**prior.fingerprint(config, metadata), "kind": sequence_lib.KIND,
+          "sequence.lstm_units": config.sequence.lstm_units, "sequence.head_units": config.sequence.head_units,
+          "sequence.per_frame": config.sequence.per_frame, "sequence.window": config.sequence.window}
+
+
+def make_clips(config: ml_collections.ConfigDict, *, resolution: int, batch_size: int, seed: int,
+               training: bool) -> tf.data.Dataset:
+  """Clips of config.sequence.window frames, [B, W, R, R, C] in [-1, 1]."""
+  return sequences.make_clip_dataset(
+      source=config.data.source, split=config.data.split, num_frames=config.sequence.window,
+      resolution=resolution, channels=config.data.channels, batch_size=batch_size, seed=seed,
+      num_clips=config.data.num_clips, data_dir=config.data.data_dir or None, shuffle=training,
+      repeat=training)
+
+
+def make_clip_masks(config: ml_collections.ConfigDict, *, resolution: int, batch_size: int,
+                    seed: int) -> tf.data.Dataset:
+  """Hole masks per frame, [B, W, R, R, 1] (1 = hole), fixed or moving over the clip."""
+  return sequences.make_clip_mask_dataset(
+      num_frames=config.sequence.window, resolution=resolution, batch_size=batch_size, seed=seed,
+      kind=config.masks.kind, motion=config.masks.motion)
+
+
+def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
+  """Trains the grouped prior model for config.train.num_steps (resuming from workdir) and exports it."""
+  # ------------------------------------------------------------------ set-up
+  check_sequence_config(config)
+  strategy = runtime.make_strategy(config.train.distribution)
+  chief = runtime.is_chief(strategy)
+  global_batch = config.train.batch_size  # clips; each has `window` frames
+  window = config.sequence.window
+  if global_batch % strategy.num_replicas_in_sync:
+    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
+                     f"{strategy.num_replicas_in_sync} replicas")
+  os.makedirs(workdir, exist_ok=True)
+
+  # ------------------------------------------------------------------ frozen G and D
+  with strategy.scope():
+    generator, discriminator, metadata = prior.load_frozen_gan(config)
+  prior.check_data_matches_generator(config, metadata)
+  resolution = metadata["resolution"]
+  if discriminator is None:
+    logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (config.discriminator='none').")
+
+  # ------------------------------------------------------------------ data: clips and masks
+  clips = make_clips(config, resolution=resolution, batch_size=global_batch, seed=config.seed, training=True)
+  masks = make_clip_masks(config, resolution=resolution, batch_size=global_batch, seed=config.seed)
+  dataset = tf.data.Dataset.zip((clips, masks)).prefetch(tf.data.AUTOTUNE)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
+
+  # ------------------------------------------------------------------ model and its optimizer
+  m_config = model_config(config, metadata)
+  with strategy.scope():
+    model = sequence_lib.build_sequence_prior(m_config)
+    optimizer = keras.optimizers.Adam(prior.learning_rate_schedule(config), beta_1=config.train.beta1,
+                                      beta_2=config.train.beta2)
+    optimizer.build(model.trainable_variables)  # lazy slot creation fails inside strategy.run
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+
+  # ------------------------------------------------------------------ resume, or warm start the CNN from P
+  keeper = runtime.CheckpointKeeper(
+      os.path.join(workdir, "checkpoints"), fingerprint=fingerprint(config, metadata),
+      max_to_keep=config.train.keep_checkpoints, sequence_prior=model, optimizer=optimizer, step=step)
+  restored = keeper.restore_latest()
+  resumed_from_step = int(step.numpy())
+  if restored:
+    logging.info("Resumed from %s at step %d", restored, resumed_from_step)
+  elif config.train.get("warm_start"):
+    read_from = sequence_lib.warm_start_frame_encoder(model, m_config.frame, config.train.warm_start,
+                                                      generator_path=config.generator)
+    logging.info("Warm start: per-frame CNN initialised from P at %s", read_from)
+
+  # ------------------------------------------------------------------ one step of Eq. 10
+  lambda_realism = config.loss.lambda_realism if discriminator is not None else 0.0
+  lambda_gradient = config.loss.lambda_gradient
+  decay = config.loss.contextual_decay
+  z_dim = metadata["z_dim"]
+  frame_shape = (resolution, resolution, metadata["channels"])
+
+  def generate(masked_frames, hole_masks, training=False):
+    """G(z_p^t) for every frame, [B, W, R, R, C], and D's logits on them, [B, W] (or None)."""
+    z = model([masked_frames, hole_masks], training=training)              # [B, W, z_dim]
+    generated = generator(tf.reshape(z, [-1, z_dim]))                       # frames folded: [B*W, R, R, C]
+    fake_logits = discriminator(generated) if discriminator is not None else None
+    clip_shape = tf.shape(z)[:2]
+    generated = tf.reshape(generated, tf.concat([clip_shape, frame_shape], axis=0))
+    return generated, (None if fake_logits is None else tf.reshape(fake_logits, clip_shape))
+
+  def replica_step(frames, hole_masks):
+    masked_frames = (1.0 - hole_masks) * frames
+    weights = tf.reshape(losses.contextual_weights(tf.reshape(hole_masks, (-1, resolution, resolution, 1)),
+                                                   decay=decay), tf.shape(hole_masks))
+    with tf.GradientTape() as tape:
+      generated, fake_logits = generate(masked_frames, hole_masks, training=True)
+      parts = losses.grouped_prior_loss(frames_or_masked=masked_frames, generated_frames=generated,
+                                        masks=hole_masks, fake_logits=fake_logits, weights=weights,
+                                        lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+      loss = tf.nn.compute_average_loss(parts["total"], global_batch_size=global_batch)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return {k: tf.nn.compute_average_loss(v, global_batch_size=global_batch) for k, v in parts.items()}
+
+  if config.train.jit_compile:
+    replica_step = tf.function(replica_step, jit_compile=True)
+
+  @tf.function
+  def train_step(batch):
+    per_replica = strategy.run(replica_step, args=batch)
+    step.assign_add(1)
+    return {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
+
+  # ------------------------------------------------------------------ loop
+  summaries = runtime.Summaries(workdir, enabled=chief)
+  grid_clips = next(iter(make_clips(config, resolution=resolution, batch_size=config.train.sample_clips,
+                                    seed=0, training=False)))
+  grid_masks = next(iter(make_clip_masks(config, resolution=resolution, batch_size=config.train.sample_clips,
+                                         seed=config.seed + 999)))
+
+  def write_samples(at_step: int) -> str:
+    """Per clip, four rows of W frames: masked | G(z_p^t) | Eq. 8 output | original."""
+    generated, _ = generate((1.0 - grid_masks) * grid_clips, grid_masks)
+    masked = (1.0 - grid_masks) * grid_clips + grid_masks  # holes shown white
+    inpainted = (1.0 - grid_masks) * grid_clips + grid_masks * generated
+    rows = np.stack([masked, generated, inpainted, grid_clips], axis=1)  # [clips, 4, W, R, R, C]
+    grid = visualize.make_grid(rows.reshape((-1, *rows.shape[3:])), columns=window)
+    path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
+    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
+    visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=config.train.sample_upscale)
+    summaries.image(at_step, "masked_generated_inpainted_original", grid)
+    return path
+
+  last = runtime.run_training_loop(
+      train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
+      num_steps=config.train.num_steps, global_batch_size=global_batch * window,  # speed in frames/s
+      summary_every=config.train.summary_every, sample_every=config.train.sample_every,
+      checkpoint_every=config.train.checkpoint_every, keeper=keeper, summaries=summaries,
+      write_samples=write_samples, chief=chief, description="train_sequence_prior")
+
+  # ------------------------------------------------------------------ export
+  final_step = int(step.numpy())
+  result: dict[str, Any] = {"step": final_step, "resumed_from_step": resumed_from_step, "losses": last}
+  if chief:
+    result["samples"] = write_samples(final_step)
+    export_path = os.path.join(workdir, "export", sequence_lib.KIND)
+    sequence_lib.export_sequence_prior(model, export_path, metadata=sequence_lib.sequence_prior_metadata(
+        generator_path=config.generator, generator_metadata=metadata, window=window,
+        per_frame=config.sequence.per_frame,
+        extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
+               "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
+               "lambda_gradient": lambda_gradient, "photo_realism": "discriminator" if discriminator else "off",
+               "discriminator": config.discriminator, "dataset": config.data.source,
+               "mask_kind": config.masks.kind, "mask_motion": config.masks.motion,
+               "lstm_units": config.sequence.lstm_units, "config_name": config.get("name", "")}))
+    result["export_dir"] = export_path
+  summaries.flush()
+  return result
