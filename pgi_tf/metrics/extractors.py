@@ -201,17 +201,7 @@ class HubInceptionExtractor:
     """Loads the module now (otherwise done by the first call)."""
     if self._caller is not None:
       return
-    try:
-      module = hub.load_module(self.handle, flag=self.flag)
-    except InputError as e:
-      if hub.is_remote_handle(self.handle):
-        reason = type(e.__context__).__name__ if e.__context__ is not None else "no network"
-        raise InputError(
-            f"{self.flag}=inception:{self.handle}: the handle cannot be downloaded here "
-            f"({reason}); "
-            f"download it on a machine with network and pass the local path "
-            f"({self.flag}=inception:/path/to/module)") from None
-      raise
+    module = load_module_or_explain(self.handle, flag=self.flag, scheme="inception")
     self._caller = _SignatureCaller(module, location=self.handle, signature=self.signature,
                                     output_key=self.output_key, flag=self.flag)
 
@@ -245,6 +235,21 @@ class SavedModelExtractor:
 
   def __call__(self, images) -> np.ndarray:
     return self._caller(images)
+
+
+def load_module_or_explain(handle: str, *, flag: str, scheme: str):
+  """hub.load_module, but a remote handle that cannot be downloaded (no network here) says how
+  to pass a local copy instead: `<flag>=<scheme>:/path/to/module`."""
+  try:
+    return hub.load_module(handle, flag=flag)
+  except InputError as e:
+    if hub.is_remote_handle(handle):
+      reason = type(e.__context__).__name__ if e.__context__ is not None else "no network"
+      raise InputError(
+          f"{flag}={scheme}:{handle}: the handle cannot be downloaded here ({reason}); "
+          f"download it on a machine with network and pass the local path "
+          f"({flag}={scheme}:/path/to/module)") from None
+    raise
 
 
 def load_extractor(spec: str, *, flag: str = DEFAULT_FLAG) -> FeatureExtractor:

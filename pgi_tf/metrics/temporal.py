@@ -61,6 +61,7 @@ import tensorflow as tf
 
 from pgi_tf import hub
 from pgi_tf.errors import InputError
+from pgi_tf.metrics import extractors
 from pgi_tf.metrics import frechet
 from pgi_tf.metrics import image_quality
 
@@ -231,16 +232,7 @@ class I3DExtractor:
     """Loads the module now (otherwise done by the first call)."""
     if self._caller is not None:
       return
-    try:
-      module = hub.load_module(self.handle, flag=self.flag)
-    except InputError as e:
-      if hub.is_remote_handle(self.handle):
-        reason = type(e.__context__).__name__ if e.__context__ is not None else "no network"
-        raise InputError(
-            f"{self.flag}=i3d:{self.handle}: the handle cannot be downloaded here ({reason}); "
-            f"download it on a machine with network and pass the local path "
-            f"({self.flag}=i3d:/path/to/module)") from None
-      raise
+    module = extractors.load_module_or_explain(self.handle, flag=self.flag, scheme="i3d")
     self._caller = _VideoSignatureCaller(module, location=self.handle, signature=self.signature,
                                          output_key=self.output_key, flag=self.flag,
                                          spec=f"i3d:{self.handle}")

@@ -201,14 +201,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     optimizer.apply_gradients(zip(grads, predictor.trainable_variables))
     return {k: tf.nn.compute_average_loss(v, global_batch_size=global_batch) for k, v in parts.items()}
 
-  if config.train.jit_compile:
-    replica_step = tf.function(replica_step, jit_compile=True)
-
-  @tf.function
-  def train_step(batch):
-    per_replica = strategy.run(replica_step, args=batch)
-    step.assign_add(1)
-    return {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
+  train_step = runtime.distributed_step(strategy, replica_step, step=step, jit_compile=config.train.jit_compile)
 
   # ------------------------------------------------------------------ loop
   summaries = runtime.Summaries(workdir, enabled=chief)

@@ -182,3 +182,22 @@ def run_training_loop(*, train_step: Callable[[Any], Mapping[str, tf.Tensor]], i
       keeper.save(current)
   bar.close()
   return last
+
+
+def distributed_step(strategy: tf.distribute.Strategy, replica_step, *, step: tf.Variable,
+                     jit_compile: bool = False):
+  """A tf.function running `replica_step(*batch)` on every replica, summing its dict of
+  per-replica losses (already divided by the global batch) and counting the step.
+
+  jit_compile compiles each replica's step with XLA (the cross-replica part stays outside).
+  """
+  if jit_compile:
+    replica_step = tf.function(replica_step, jit_compile=True)
+
+  @tf.function
+  def train_step(batch):
+    per_replica = strategy.run(replica_step, args=batch)
+    step.assign_add(1)
+    return {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
+
+  return train_step
