@@ -1,0 +1,374 @@
+"""Which pretrained generator G the inpainter uses (§5, §6.3.3, Table 2; issue 6).
+
+A registry of the public TF-Hub generators plus our own exported modules ("ours"), and one
+frozen Keras adapter per family that maps OUR convention onto the module's signature:
+
+  ours:    z in the module's prior (metadata z_distribution / z_support)  -> images in [-1, 1]
+  modules: see the table in pgi_tf/standins.py (facts from ../shared/notes/ecosystem.md)
+
+  family       z prior (metadata z_distribution, z_support)          module output -> ours
+  progan       normal, N(0, I) -- unbounded                          [0, 1] -> 2x - 1
+  biggan       truncated_normal, z = t * truncnorm(-2, 2): [-2t, 2t]  [-1, 1] (unchanged)
+  compare_gan  uniform, U[-1, 1]                                     [0, 1] -> 2x - 1
+
+The truncated-normal form is the one the official BigGAN TF-Hub colab samples
+(`truncation * truncnorm.rvs(-2, 2, ...)`, the same t also fed as the `truncation` input), so
+P's head (`PriorHead`, truncated_normal: high * tanh(h)) gets z_support = [-2t, 2t].
+
+`resolve_generator(name | handle | directory)` returns (adapter layer, metadata in
+`pgi_tf.hub.gan_metadata` format). The adapter holds a `HubModuleLayer`, so the module's
+variables are never Keras weights (frozen by construction), and gradients reach z (Eq. 2).
+A local directory is recognised by its signatures (read from saved_model.pb without loading
+the weights), so a downloaded copy of a public module needs no name.
+
+BigGAN is class-conditional: with `class_index=k` the adapter takes z only and feeds the
+one-hot y of class k (condition_dim 0); without it the adapter takes [z, y] with y one-hot
+[N, 1000] (condition_dim 1000, our "condition" input).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from pgi_tf import hub
+from pgi_tf import standins
+from pgi_tf.errors import InputError
+
+FAMILIES = ("ours", "progan", "biggan", "compare_gan")
+BIGGAN_TRUNCATION_RANGE = (0.02, 1.0)  # the modules' documented truncation input range
+DEFAULT_BIGGAN_TRUNCATION = 0.5  # why: a common quality/diversity compromise; not from the paper
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorSpec:
+  """One pretrained generator: where it lives and how its z and images look."""
+  family: str  # one of FAMILIES; selects the adapter
+  handle: str  # TF-Hub handle; "" for "ours" (a local directory is always given)
+  z_dim: int  # size of z
+  z_distribution: str  # "uniform" | "normal" | "truncated_normal" (PriorHead's names)
+  resolution: int  # output size R of [N, R, R, 3]
+  module_value_range: tuple[float, float]  # range of the module's own output
+  z_support: tuple[float, float] | None = None  # uniform bounds; truncated: from truncation
+  default_truncation: float | None = None  # BigGAN only
+  num_classes: int = 0  # BigGAN: 1000 ImageNet classes
+  signature: str = "default"  # generator signature
+  discriminator_signature: str | None = None  # only compare_gan ships a D
+  description: str = ""
+
+
+def _biggan(handle: str, z_dim: int, resolution: int, description: str) -> GeneratorSpec:
+  return GeneratorSpec(family="biggan", handle=handle, z_dim=z_dim, z_distribution="truncated_normal",
+                       resolution=resolution, module_value_range=(-1.0, 1.0),
+                       default_truncation=DEFAULT_BIGGAN_TRUNCATION, num_classes=1000,
+                       description=description)
+
+
+GENERATORS: dict[str, GeneratorSpec] = {
+    "ours": GeneratorSpec(family="ours", handle="", z_dim=0, z_distribution="uniform", resolution=0,
+                          module_value_range=(-1.0, 1.0), z_support=(-1.0, 1.0),
+                          description="a generator exported by pgi_tf (stage 1); metadata-driven"),
+    "progan-128": GeneratorSpec(family="progan", handle="https://tfhub.dev/google/progan-128/1",
+                                z_dim=512, z_distribution="normal", resolution=128,
+                                module_value_range=(0.0, 1.0),
+                                description="PG-GAN, CelebA-HQ faces, no discriminator"),
+    "biggan-128": _biggan("https://tfhub.dev/deepmind/biggan-128/2", 120, 128, "BigGAN ImageNet 128"),
+    "biggan-256": _biggan("https://tfhub.dev/deepmind/biggan-256/2", 140, 256, "BigGAN ImageNet 256"),
+    "biggan-512": _biggan("https://tfhub.dev/deepmind/biggan-512/2", 128, 512, "BigGAN ImageNet 512"),
+    "biggan-deep-128": _biggan("https://tfhub.dev/deepmind/biggan-deep-128/1", 128, 128,
+                               "BigGAN-deep ImageNet 128"),
+    "biggan-deep-256": _biggan("https://tfhub.dev/deepmind/biggan-deep-256/1", 128, 256,
+                               "BigGAN-deep ImageNet 256"),
+    "biggan-deep-512": _biggan("https://tfhub.dev/deepmind/biggan-deep-512/1", 128, 512,
+                               "BigGAN-deep ImageNet 512"),
+    "compare_gan-celebahq-128": GeneratorSpec(
+        family="compare_gan", handle="https://tfhub.dev/google/compare_gan/model_9_celebahq128_resnet19/1",
+        z_dim=128, z_distribution="uniform", z_support=(-1.0, 1.0), resolution=128,
+        module_value_range=(0.0, 1.0), signature="generator", discriminator_signature="discriminator",
+        description="compare_gan ResNet19 on CelebA-HQ 128 (models 1,2,5,6,9 exist); ships a D"),
+}
+
+
+# --------------------------------------------------------------------------- adapters
+
+def _to_ours(images: tf.Tensor, value_range) -> tf.Tensor:
+  """Maps [low, high] linearly onto [-1, 1] (identity for modules already in [-1, 1])."""
+  low, high = value_range
+  if (low, high) == (-1.0, 1.0):
+    return images
+  return (images - low) * (2.0 / (high - low)) - 1.0
+
+
+class _GeneratorAdapter(keras.layers.Layer):
+  """Base: one frozen HubModuleLayer, output mapped to [-1, 1], static output spec."""
+
+  def __init__(self, handle: str, *, signature: str, resolution: int, value_range, flag: str,
+               **kwargs):
+    kwargs.setdefault("trainable", False)
+    super().__init__(**kwargs)
+    self.handle = handle
+    self.resolution = resolution
+    self.value_range = tuple(float(v) for v in value_range)
+    self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag,
+                                           name=f"{self.name}_module")
+
+  def compute_output_spec(self, inputs):
+    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    return keras.KerasTensor((first.shape[0], self.resolution, self.resolution, 3), dtype="float32")
+
+
+class ProGANAdapter(_GeneratorAdapter):
+  """PG-GAN (`default`: one input [N, 512], z ~ N(0, I)) -> images in [-1, 1]."""
+
+  def call(self, z):
+    return _to_ours(self.module_layer({"default": z}), self.value_range)
+
+
+class CompareGANAdapter(_GeneratorAdapter):
+  """compare_gan (`generator`: one input [N, 128], z ~ U[-1, 1]) -> images in [-1, 1]."""
+
+  def call(self, z):
+    return _to_ours(self.module_layer({"default": z}), self.value_range)
+
+
+class CompareGANDiscriminatorAdapter(keras.layers.Layer):
+  """compare_gan's frozen D (`discriminator`): our images in [-1, 1] -> logits [N] (real > 0)."""
+
+  def __init__(self, handle: str, *, signature: str = "discriminator", value_range=(0.0, 1.0),
+               flag: str = "--generator", **kwargs):
+    kwargs.setdefault("trainable", False)
+    super().__init__(**kwargs)
+    self.value_range = tuple(float(v) for v in value_range)
+    self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag,
+                                           name=f"{self.name}_module")
+
+  def call(self, images):
+    low, high = self.value_range
+    module_images = (tf.cast(images, tf.float32) + 1.0) * ((high - low) / 2.0) + low
+    return tf.reshape(self.module_layer({"default": module_images}), [-1])
+
+  def compute_output_spec(self, images):
+    return keras.KerasTensor((images.shape[0],), dtype="float32")
+
+
+class BigGANAdapter(_GeneratorAdapter):
+  """BigGAN / BigGAN-deep (`default`: z, y one-hot, truncation scalar) -> images in [-1, 1].
+
+  Call with z (when built with `class_index`) or [z, y]. The truncation t is fixed at
+  construction because it is part of z's prior (z in [-2t, 2t]).
+  """
+
+  def __init__(self, handle: str, *, truncation: float, num_classes: int,
+               class_index: int | None = None, **kwargs):
+    super().__init__(handle, **kwargs)
+    self.truncation = float(truncation)
+    self.num_classes = int(num_classes)
+    self.class_index = class_index
+
+  def call(self, inputs):
+    if self.class_index is None:
+      z, y = inputs
+    else:
+      z = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+      y = tf.one_hot(tf.fill([tf.shape(z)[0]], self.class_index), self.num_classes)
+    return self.module_layer({"z": z, "y": y, "truncation": tf.constant(self.truncation)})
+
+
+# --------------------------------------------------------------------------- inspection
+
+def read_signatures(path: str) -> dict[str, dict[str, Any]]:
+  """{signature: {"inputs": {name: shape}, "outputs": {name: shape}}} from saved_model.pb.
+
+  Reads the protocol buffer only (no variables), so inspecting a 1 GB BigGAN is instant.
+  Shapes are lists with None for unknown dimensions. TF1 Hub modules keep one meta graph
+  per tag set; the union of their signatures is returned (first one wins).
+  """
+  from tensorflow.core.protobuf import saved_model_pb2
+
+  proto = saved_model_pb2.SavedModel()
+  with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+    proto.ParseFromString(f.read())
+
+  def shape_of(info):
+    if info.tensor_shape.unknown_rank:
+      return None
+    return [None if d.size < 0 else int(d.size) for d in info.tensor_shape.dim]
+
+  signatures: dict[str, dict[str, Any]] = {}
+  for meta_graph in proto.meta_graphs:
+    for name, signature in meta_graph.signature_def.items():
+      if name.startswith("__") or name in signatures:
+        continue
+      signatures[name] = {"inputs": {k: shape_of(v) for k, v in signature.inputs.items()},
+                          "outputs": {k: shape_of(v) for k, v in signature.outputs.items()}}
+  return signatures
+
+
+def _describe(signatures: dict) -> str:
+  return "; ".join(f"{name}({', '.join(sorted(sig['inputs']))})" for name, sig in sorted(signatures.items())) \
+      or "none"
+
+
+def detect_family(signatures: dict, metadata: dict | None) -> str | None:
+  """The adapter family whose interface the signatures match, or None."""
+  if metadata is not None and metadata.get("kind") == "generator":
+    return "ours"
+  default_inputs = set(signatures.get("default", {}).get("inputs", {}))
+  if {"z", "y", "truncation"} <= default_inputs:
+    return "biggan"
+  if default_inputs == {"default"}:
+    return "progan"
+  if set(signatures.get("generator", {}).get("inputs", {})) == {"default"}:
+    return "compare_gan"
+  return None
+
+
+def _spec_for(family: str, z_dim: int | None, resolution: int | None, name_hint: str | None):
+  """The registry entry of `family` matching the signature's sizes (name_hint wins)."""
+  if name_hint in GENERATORS and GENERATORS[name_hint].family == family:
+    return name_hint, GENERATORS[name_hint]
+  candidates = [(n, s) for n, s in GENERATORS.items() if s.family == family]
+  for name, spec in candidates:
+    if spec.z_dim == z_dim and spec.resolution == resolution:
+      return name, spec
+  return candidates[0]
+
+
+# --------------------------------------------------------------------------- resolve
+
+def _local_copy(handle: str, *, flag: str, given: str) -> str:
+  """The local directory of a remote handle (hub.resolve downloads and caches it)."""
+  import tensorflow_hub as tfhub
+
+  try:
+    return tfhub.resolve(handle)
+  except Exception as e:  # noqa: BLE001 -- any download failure becomes one line
+    raise InputError(
+        f"{flag}={given}: the handle {handle} cannot be downloaded here ({type(e).__name__}); "
+        f"download it on a machine with network and pass the local path ({flag}=/path/to/module)") from None
+
+
+def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
+                      class_index: int | None = None, truncation: float | None = None,
+                      class_flag: str = "--class_index", truncation_flag: str = "--truncation"
+                      ) -> tuple[keras.layers.Layer, dict]:
+  """A frozen generator adapter (z in the module's prior -> images in [-1, 1]) and its metadata.
+
+  Args:
+    name_or_handle_or_path: a GENERATORS name, a TF-Hub handle, or a local module directory
+      (ours, a stand-in, or a downloaded public module; recognised by its signatures).
+    flag: flag named in error messages.
+    class_index: BigGAN only: fixed ImageNet class; None -> the adapter takes [z, y].
+    truncation: BigGAN only: t in [0.02, 1] (default DEFAULT_BIGGAN_TRUNCATION).
+
+  Returns:
+    (layer, metadata): metadata in `hub.gan_metadata` format plus generator, family, handle,
+    module_value_range, standin, discriminator_signature (and truncation, class_index,
+    num_classes for BigGAN). Its z_distribution / z_support set P's head.
+
+  Raises:
+    InputError: unknown name, remote handle without network, a module whose signatures match
+      no adapter, a label outside the module's classes, a truncation out of range.
+  """
+  given = name_or_handle_or_path
+  name_hint = None
+  if given in GENERATORS:
+    if GENERATORS[given].family == "ours":
+      raise InputError(f"{flag}={given}: give the directory of the generator exported by stage 1")
+    name_hint, location = given, GENERATORS[given].handle
+  elif hub.is_remote_handle(given):
+    location = given
+    name_hint = next((n for n, s in GENERATORS.items() if s.handle == given), None)
+  elif os.path.isdir(given):
+    location = given
+  else:
+    raise InputError(f"{flag}={given}: unknown generator (choose one of {', '.join(GENERATORS)}, "
+                     "a TF-Hub handle or a local module directory)")
+  if hub.is_remote_handle(location):
+    location = _local_copy(location, flag=flag, given=given)
+  if not os.path.isfile(os.path.join(location, "saved_model.pb")):
+    raise InputError(f"{flag}={given}: not a SavedModel or TF-Hub module (no saved_model.pb)")
+
+  signatures = read_signatures(location)
+  our_metadata = hub.read_metadata(location)
+  family = detect_family(signatures, our_metadata)
+  if family is None:
+    raise InputError(f"{flag}={given}: the module's signatures match no generator adapter "
+                     f"(found: {_describe(signatures)}; expected default(default) for PG-GAN, "
+                     "default(truncation, y, z) for BigGAN, generator(default) for compare_gan, "
+                     "or a pgi_tf export)")
+  if family != "biggan" and class_index is not None:
+    raise InputError(f"{class_flag}={class_index}: {given} is not class-conditional (family {family})")
+  if family != "biggan" and truncation is not None:
+    raise InputError(f"{truncation_flag}={truncation}: only BigGAN takes a truncation ({given} is {family})")
+
+  if family == "ours":
+    layer = hub.load_generator(location, flag=flag)
+    metadata = dict(our_metadata, generator="ours", family="ours", handle=location,
+                    module_value_range=list(our_metadata.get("value_range", [-1.0, 1.0])),
+                    standin=False, discriminator_signature=None)
+    return layer, metadata
+
+  standin = standins.read_standin_info(location)
+  if standin is not None and name_hint is None:
+    name_hint = standin.get("name")
+  signature_name = "generator" if family == "compare_gan" else "default"
+  signature = signatures[signature_name]
+  z_input = "z" if family == "biggan" else "default"
+  z_shape = signature["inputs"][z_input] or [None, None]
+  out_shape = signature["outputs"].get("default") or [None, None]
+  z_dim, resolution = z_shape[-1], (out_shape[1] if len(out_shape) == 4 else None)
+  name, spec = _spec_for(family, z_dim, resolution, name_hint)
+  z_dim, resolution = z_dim or spec.z_dim, resolution or spec.resolution
+
+  extra: dict[str, Any] = {"generator": name, "family": family, "handle": spec.handle,
+                           "module_path": location, "module_value_range": list(spec.module_value_range),
+                           "standin": standin is not None, "discriminator_signature": None}
+  common = dict(signature=signature_name, resolution=resolution, value_range=spec.module_value_range,
+                flag=flag)
+  condition_dim = 0
+  if family == "biggan":
+    num_classes = (signature["inputs"]["y"] or [None, spec.num_classes])[-1] or spec.num_classes
+    t = spec.default_truncation if truncation is None else float(truncation)
+    low, high = BIGGAN_TRUNCATION_RANGE
+    if not low <= t <= high:
+      raise InputError(f"{truncation_flag}={truncation}: BigGAN's truncation must be in [{low}, {high}]")
+    if class_index is not None and not 0 <= int(class_index) < num_classes:
+      raise InputError(f"{class_flag}={class_index}: {name} has {num_classes} classes (0..{num_classes - 1})")
+    layer = BigGANAdapter(location, truncation=t, num_classes=num_classes,
+                          class_index=None if class_index is None else int(class_index),
+                          name="frozen_generator", **common)
+    condition_dim = 0 if class_index is not None else num_classes
+    z_support = [-2.0 * t, 2.0 * t]  # z = t * truncnorm(-2, 2)
+    extra.update(truncation=t, class_index=class_index, num_classes=num_classes)
+  elif family == "progan":
+    layer = ProGANAdapter(location, name="frozen_generator", **common)
+    z_support = [float("-inf"), float("inf")]  # N(0, I): unbounded (PriorHead: identity head)
+  else:
+    layer = CompareGANAdapter(location, name="frozen_generator", **common)
+    z_support = list(spec.z_support)
+    if "discriminator" in signatures:
+      extra["discriminator_signature"] = "discriminator"
+  extra.update(z_distribution=spec.z_distribution, z_support=z_support)
+  metadata = hub.gan_metadata(resolution=resolution, channels=3, z_dim=z_dim,
+                              condition_dim=condition_dim, extra=extra)
+  return layer, metadata
+
+
+def load_module_discriminator(metadata: dict, *, flag: str = "--generator"
+                              ) -> CompareGANDiscriminatorAdapter:
+  """The frozen D shipped with a resolved generator (compare_gan only), for Eq. 5.
+
+  Raises:
+    InputError: the generator's module has no discriminator (PG-GAN and BigGAN do not).
+  """
+  if not metadata.get("discriminator_signature"):
+    raise InputError(f"{flag}={metadata.get('generator')}: this module ships no discriminator; "
+                     "disable the photo-realism loss or train a critic against the frozen G")
+  return CompareGANDiscriminatorAdapter(metadata["module_path"], signature=metadata["discriminator_signature"],
+                                        value_range=metadata["module_value_range"], flag=flag,
+                                        name="frozen_discriminator")
