@@ -191,15 +191,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   def replica_step(real_images, hole_masks):
     masked_images = (1.0 - hole_masks) * real_images
     weights = losses.contextual_weights(hole_masks, decay=decay)
-    with tf.GradientTape() as tape:
+
+    def loss_parts():
       generated, fake_logits = generate(masked_images, hole_masks, training=True)
-      parts = losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
-                                  masks=hole_masks, fake_logits=fake_logits, weights=weights,
-                                  lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
-      loss = tf.nn.compute_average_loss(parts["total"], global_batch_size=global_batch)
-    grads = tape.gradient(loss, predictor.trainable_variables)
-    optimizer.apply_gradients(zip(grads, predictor.trainable_variables))
-    return {k: tf.nn.compute_average_loss(v, global_batch_size=global_batch) for k, v in parts.items()}
+      return losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
+                                 masks=hole_masks, fake_logits=fake_logits, weights=weights,
+                                 lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+
+    return runtime.minimize(loss_parts, model=predictor, optimizer=optimizer, global_batch_size=global_batch)
 
   train_step = runtime.distributed_step(strategy, replica_step, step=step, jit_compile=config.train.jit_compile)
 

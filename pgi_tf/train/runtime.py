@@ -201,3 +201,17 @@ def distributed_step(strategy: tf.distribute.Strategy, replica_step, *, step: tf
     return {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
 
   return train_step
+
+
+def minimize(loss_parts: Callable[[], dict], *, model, optimizer, global_batch_size: int) -> dict:
+  """One optimizer step of a replica on loss_parts()["total"] (per-example losses [N]).
+
+  Losses are averaged over the GLOBAL batch (tf.nn.compute_average_loss), so summing the
+  replicas' results gives the batch mean. Returns every part averaged the same way.
+  """
+  with tf.GradientTape() as tape:
+    parts = loss_parts()
+    loss = tf.nn.compute_average_loss(parts["total"], global_batch_size=global_batch_size)
+  grads = tape.gradient(loss, model.trainable_variables)
+  optimizer.apply_gradients(zip(grads, model.trainable_variables))
+  return {k: tf.nn.compute_average_loss(v, global_batch_size=global_batch_size) for k, v in parts.items()}

@@ -140,15 +140,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     masked_frames = (1.0 - hole_masks) * frames
     weights = tf.reshape(losses.contextual_weights(tf.reshape(hole_masks, (-1, resolution, resolution, 1)),
                                                    decay=decay), tf.shape(hole_masks))
-    with tf.GradientTape() as tape:
+
+    def loss_parts():
       generated, fake_logits = generate(masked_frames, hole_masks, training=True)
-      parts = losses.grouped_prior_loss(frames_or_masked=masked_frames, generated_frames=generated,
-                                        masks=hole_masks, fake_logits=fake_logits, weights=weights,
-                                        lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
-      loss = tf.nn.compute_average_loss(parts["total"], global_batch_size=global_batch)
-    grads = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return {k: tf.nn.compute_average_loss(v, global_batch_size=global_batch) for k, v in parts.items()}
+      return losses.grouped_prior_loss(frames_or_masked=masked_frames, generated_frames=generated,
+                                       masks=hole_masks, fake_logits=fake_logits, weights=weights,
+                                       lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+
+    return runtime.minimize(loss_parts, model=model, optimizer=optimizer, global_batch_size=global_batch)
 
   train_step = runtime.distributed_step(strategy, replica_step, step=step, jit_compile=config.train.jit_compile)
 
