@@ -252,6 +252,29 @@ def load_module_or_explain(handle: str, *, flag: str, scheme: str):
     raise
 
 
+def parse_extractor_spec(spec: str, *, hub_scheme: str, default_handle: str, flag: str,
+                         what: str = "extractor") -> tuple[str, str]:
+  """"<hub_scheme>[:<handle or dir>]" -> ("hub", handle); "savedmodel:<dir>" -> ("savedmodel", dir).
+
+  Raises InputError for an unknown scheme or a local path that does not exist (remote handles
+  are only loaded, and may fail offline, at first use).
+  """
+  kind, _, location = spec.partition(":")
+  if kind == hub_scheme:
+    handle = location or default_handle
+    if not hub.is_remote_handle(handle) and not os.path.isdir(handle):
+      raise InputError(f"{flag}={spec}: no such module directory {handle}")
+    return "hub", handle
+  if kind == "savedmodel":
+    if not location:
+      raise InputError(f"{flag}={spec}: give the SavedModel directory, savedmodel:<dir>")
+    if not os.path.isdir(location):
+      raise InputError(f"{flag}={spec}: no such SavedModel directory {location}")
+    return "savedmodel", location
+  raise InputError(f"{flag}={spec}: unknown {what}, use {hub_scheme}, {hub_scheme}:<handle or dir> "
+                   "or savedmodel:<dir>")
+
+
 def load_extractor(spec: str, *, flag: str = DEFAULT_FLAG) -> FeatureExtractor:
   """The extractor named by `spec` (module docstring): "inception", "inception:<handle or
   dir>" or "savedmodel:<dir>".
@@ -259,20 +282,11 @@ def load_extractor(spec: str, *, flag: str = DEFAULT_FLAG) -> FeatureExtractor:
   Raises:
     InputError: unknown spec, or a local path that does not exist.
   """
-  kind, _, location = spec.partition(":")
-  if kind == "inception":
-    handle = location or INCEPTION_HANDLE
-    if not hub.is_remote_handle(handle) and not os.path.isdir(handle):
-      raise InputError(f"{flag}={spec}: no such module directory {handle}")
-    return HubInceptionExtractor(handle, flag=flag)
-  if kind == "savedmodel":
-    if not location:
-      raise InputError(f"{flag}={spec}: give the SavedModel directory, savedmodel:<dir>")
-    if not os.path.isdir(location):
-      raise InputError(f"{flag}={spec}: no such SavedModel directory {location}")
-    return SavedModelExtractor(location, flag=flag)
-  raise InputError(f"{flag}={spec}: unknown extractor, use inception, inception:<handle or dir> "
-                   "or savedmodel:<dir>")
+  kind, location = parse_extractor_spec(spec, hub_scheme="inception", default_handle=INCEPTION_HANDLE,
+                                        flag=flag)
+  if kind == "hub":
+    return HubInceptionExtractor(location, flag=flag)
+  return SavedModelExtractor(location, flag=flag)
 
 
 # ------------------------------------------------------------------- Fashion-MNIST classifier

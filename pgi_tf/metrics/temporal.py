@@ -275,20 +275,11 @@ def load_video_extractor(spec: str, *, flag: str = DEFAULT_FLAG) -> VideoFeature
       at the first call; offline, that call raises a one-line InputError telling the user to
       download the module and pass its local path.
   """
-  kind, _, location = spec.partition(":")
-  if kind == "i3d":
-    handle = location or I3D_HANDLE
-    if not hub.is_remote_handle(handle) and not os.path.isdir(handle):
-      raise InputError(f"{flag}={spec}: no such module directory {handle}")
-    return I3DExtractor(handle, flag=flag)
-  if kind == "savedmodel":
-    if not location:
-      raise InputError(f"{flag}={spec}: give the SavedModel directory, savedmodel:<dir>")
-    if not os.path.isdir(location):
-      raise InputError(f"{flag}={spec}: no such SavedModel directory {location}")
-    return SavedModelVideoExtractor(location, flag=flag)
-  raise InputError(f"{flag}={spec}: unknown video extractor, use i3d, i3d:<handle or dir> or "
-                   "savedmodel:<dir>")
+  kind, location = extractors.parse_extractor_spec(spec, hub_scheme="i3d", default_handle=I3D_HANDLE,
+                                                   flag=flag, what="video extractor")
+  if kind == "hub":
+    return I3DExtractor(location, flag=flag)
+  return SavedModelVideoExtractor(location, flag=flag)
 
 
 def compute_video_features(extractor: VideoFeatureExtractor, clips, *,

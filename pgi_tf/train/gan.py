@@ -183,13 +183,11 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   # ------------------------------------------------------------------ models
   with strategy.scope():
     generator, discriminator = dcgan.build_gan(gan_config)
-    generator_optimizer = keras.optimizers.Adam(
-        config.train.generator_learning_rate, beta_1=config.train.beta1, beta_2=config.train.beta2)
-    discriminator_optimizer = keras.optimizers.Adam(
-        config.train.discriminator_learning_rate, beta_1=config.train.beta1, beta_2=config.train.beta2)
-    # Keras 3 optimizers build their slots lazily, which fails inside strategy.run.
-    generator_optimizer.build(generator.trainable_variables)
-    discriminator_optimizer.build(discriminator.trainable_variables)
+    generator_optimizer = runtime.built_adam(config.train.generator_learning_rate, generator.trainable_variables,
+                                             beta1=config.train.beta1, beta2=config.train.beta2)
+    discriminator_optimizer = runtime.built_adam(config.train.discriminator_learning_rate,
+                                                 discriminator.trainable_variables,
+                                                 beta1=config.train.beta1, beta2=config.train.beta2)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     noise = tf.random.Generator.from_seed(config.seed)
 

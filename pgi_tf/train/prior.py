@@ -158,9 +158,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   p_config = predictor_config(config, metadata)
   with strategy.scope():
     predictor = prior_lib.build_prior_predictor(p_config)
-    optimizer = keras.optimizers.Adam(learning_rate_schedule(config), beta_1=config.train.beta1,
-                                      beta_2=config.train.beta2)
-    optimizer.build(predictor.trainable_variables)  # lazy slot creation fails inside strategy.run
+    optimizer = runtime.built_adam(learning_rate_schedule(config), predictor.trainable_variables,
+                                   beta1=config.train.beta1, beta2=config.train.beta2)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
   # ------------------------------------------------------------------ resume

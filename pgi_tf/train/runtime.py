@@ -215,3 +215,12 @@ def minimize(loss_parts: Callable[[], dict], *, model, optimizer, global_batch_s
   grads = tape.gradient(loss, model.trainable_variables)
   optimizer.apply_gradients(zip(grads, model.trainable_variables))
   return {k: tf.nn.compute_average_loss(v, global_batch_size=global_batch_size) for k, v in parts.items()}
+
+
+def built_adam(learning_rate, variables, *, beta1: float, beta2: float):
+  """Adam with its slots already created for `variables`: Keras 3 optimizers build them lazily
+  on the first apply, which fails inside strategy.run. Call inside strategy.scope()."""
+  import keras
+  optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta1, beta_2=beta2)
+  optimizer.build(variables)
+  return optimizer

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import keras
 import ml_collections
 import numpy as np
 import tensorflow as tf
@@ -102,9 +101,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   m_config = model_config(config, metadata)
   with strategy.scope():
     model = sequence_lib.build_sequence_prior(m_config)
-    optimizer = keras.optimizers.Adam(prior.learning_rate_schedule(config), beta_1=config.train.beta1,
-                                      beta_2=config.train.beta2)
-    optimizer.build(model.trainable_variables)  # lazy slot creation fails inside strategy.run
+    optimizer = runtime.built_adam(prior.learning_rate_schedule(config), model.trainable_variables,
+                                   beta1=config.train.beta1, beta2=config.train.beta2)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
   # ------------------------------------------------------------------ resume, or warm start the CNN from P
