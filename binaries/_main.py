@@ -53,3 +53,25 @@ def run(main) -> None:
       sys.exit(130)
 
   app.run(guarded_main, flags_parser=_parse_flags)
+
+
+def define_gan_flags() -> dict:
+  """--generator / --discriminator / --photo_realism for trainers whose frozen G and D come from a
+  config (config.generator, ...): the same swap the inference binaries offer, without --config. prefixes."""
+  return {
+      "generator": flags.DEFINE_string(
+          "generator", None, "Overrides config.generator: a registry name (progan-128, biggan-256, ... : "
+          "pgi_tf/generators.py), a TF-Hub handle or a module directory."),
+      "discriminator": flags.DEFINE_string(
+          "discriminator", None, "Overrides config.discriminator: a D or critic module directory, or none."),
+      "photo_realism": flags.DEFINE_enum(
+          "photo_realism", None, ["auto", "discriminator", "critic", "off"],
+          "Overrides config.photo_realism: which D scores Eq. 5 (pgi_tf/photo_realism.py)."),
+  }
+
+
+def apply_gan_flags(config, gan_flags: dict) -> None:
+  """Copies the given --generator / --discriminator / --photo_realism into the config."""
+  for name, holder in gan_flags.items():
+    if holder.value is not None:
+      config[name] = holder.value

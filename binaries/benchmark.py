@@ -31,6 +31,9 @@ _INFERENCE_BATCH_SIZES = flags.DEFINE_list("inference_batch_sizes", ["1", "64"],
 _MAX_ITERATIVE_SECONDS = flags.DEFINE_float(
     "max_iterative_seconds", 600.0, "Longer full searches are timed on fewer steps and scaled (reported).")
 _XLA = flags.DEFINE_boolean("xla", False, "Compile the inference modes with XLA.")
+_GENERATOR = flags.DEFINE_string(
+    "generator", "", "inference_table4 with this frozen generator instead of the DCGAN presets: a registry "
+    "name (biggan-256 for Table 4's 256-px row), TF-Hub handle, directory or standin:NAME[@R].")
 
 
 def main(argv):
@@ -47,7 +50,8 @@ def main(argv):
     if suite == "inference_table4":
       rows += benchmarks.inference_speed(
           batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
-          max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, **resolutions)
+          max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
+          **resolutions)
   machine = {"platform": platform.platform(), "processor": platform.processor(),
              "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
              "gpus": len(tf.config.list_physical_devices("GPU"))}

@@ -34,8 +34,22 @@ _MODEL_DIR = flags.DEFINE_string(
     "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
     "model of --structural_prior (hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
 _REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
-_GENERATOR = flags.DEFINE_string("generator", "", "Generator module (overrides --model_dir).")
-_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator module or 'none'.")
+_GENERATOR = flags.DEFINE_string(
+    "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators.py), a TF-Hub "
+    "handle or a module directory (overrides --model_dir and P's metadata).")
+_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator or critic module, or 'none'.")
+_PHOTO_REALISM = flags.DEFINE_enum("photo_realism", "auto", ["auto", "discriminator", "critic", "off"],
+                                   "D for the iterative baseline's perceptual term (pgi_tf/photo_realism.py).")
+_CLASS_PREDICTOR = flags.DEFINE_string(
+    "class_predictor", "", "Class-conditional BigGAN: the masked-image classifier (binaries/train_class_predictor.py) "
+    "for the predicted-label rows and the top-1 accuracies (Table 2).")
+_LABEL_ROWS = flags.DEFINE_list(
+    "label_rows", ["actual", "predicted"], "Class-conditional BigGAN: rows with the images' actual labels and/or "
+    "the class predictor's labels (Table 2).")
+_HOLE_SIZES = flags.DEFINE_list(
+    "hole_sizes", [], "Table 2 columns instead of --hole_ratios: square holes of these sides in px (e.g. 96,128).")
+_MASK_KIND = flags.DEFINE_enum("mask_kind", "square", ["square", "central"],
+                               "--hole_sizes: holes at random places (CelebA-HQ) or central (ImageNet, §6.3).")
 _PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
 _SOURCE = flags.DEFINE_string("source", "fashion_mnist", "Dataset source (pgi_tf.data.datasets.SOURCES).")
 _DATA_DIR = flags.DEFINE_string("data_dir", "", "Dataset directory ('' = the source's default).")
@@ -98,7 +112,7 @@ def sequences_main() -> None:
   if len(kinds) > 1:
     raise InputError(f"--structural_prior={','.join(kinds)}: --sequences evaluates one model directory")
   models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(kinds[0]), generator=_GENERATOR.value,
+      model_dir=_MODEL_DIR.value or _bundled_model_dir(kinds[0]), generator=_GENERATOR.value,
       discriminator="none", prior_predictor=_PRIOR.value, need_prior_predictor=False,
       structural_prior=kinds[0], keypoint_refiner=_REFINER.value)
   if models.channels != 1:
@@ -135,6 +149,38 @@ def sequences_main() -> None:
   print(open(paths["table.md"]).read())
 
 
+def _check_label_rows(models) -> list[str]:
+  """Which label rows a class-conditional model gets ([] for every other model)."""
+  if not models.class_conditional:
+    return []
+  rows = list(_LABEL_ROWS.value)
+  unknown = [r for r in rows if r not in ("actual", "predicted")]
+  if unknown or not rows:
+    raise InputError(f"--label_rows={','.join(rows)}: choose from actual, predicted")
+  if "predicted" in rows and models.class_predictor is None:
+    raise InputError("--label_rows=predicted: needs --class_predictor (binaries/train_class_predictor.py); "
+                     "or --label_rows=actual")
+  return rows
+
+
+def _class_accuracy(models, images, labels, columns) -> dict:
+  """Top-1 of the class predictor on the masked and unmasked images, per mask column (§6.3.3)."""
+  from pgi_tf.train import class_predictor as class_predictor_lib
+  accuracy = {}
+  for index, column in enumerate(columns):
+    masks = evaluation.evaluation_masks(count=len(images), resolution=models.resolution, hole_ratio=column,
+                                        seed=_SEED.value + 1000 * index, mask_kind=_MASK_KIND.value)
+    accuracy[str(column)] = class_predictor_lib.top1_accuracy(models.class_predictor, images=images,
+                                                              labels=labels, masks=masks)
+  return accuracy
+
+
+def _bundled_model_dir(structural_prior: str) -> str:
+  """--model_dir when none is given: the bundled model, unless --generator swaps G (then G, and
+  P only if --prior_predictor names one)."""
+  return "" if _GENERATOR.value else inpaint_files.default_model_dir(structural_prior)
+
+
 def main(argv):
   del argv
   if _LANDMARK_CURVES.value:
@@ -143,22 +189,28 @@ def main(argv):
     return sequences_main()
   try:
     ratios = [float(r) for r in _HOLE_RATIOS.value]
+    if _HOLE_SIZES.value:
+      ratios = [evaluation.hole_column(int(v)) for v in _HOLE_SIZES.value]
   except ValueError:
-    raise InputError(f"--hole_ratios={','.join(_HOLE_RATIOS.value)}: must be numbers like 0.1,0.4") from None
+    flag = "--hole_sizes" if _HOLE_SIZES.value else "--hole_ratios"
+    values = _HOLE_SIZES.value or _HOLE_RATIOS.value
+    raise InputError(f"{flag}={','.join(values)}: must be numbers like 0.1,0.4 (ratios) or 96,128 (px)") from None
   learned = any(m in evaluation.LEARNED_METHODS for m in _METHODS.value)
   kinds = _STRUCTURAL_PRIOR.value
   if len(kinds) > 1 and (_MODEL_DIR.value or _GENERATOR.value or _PRIOR.value):
     raise InputError(f"--structural_prior={','.join(kinds)}: several priors use the bundled models; "
                      "drop --model_dir/--generator/--prior_predictor or give one prior")
   all_models = [inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(kind), generator=_GENERATOR.value,
+      model_dir=_MODEL_DIR.value or _bundled_model_dir(kind), generator=_GENERATOR.value,
       discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
       need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value),
-      structural_prior=kind, keypoint_refiner=_REFINER.value) for kind in kinds]
+      structural_prior=kind, keypoint_refiner=_REFINER.value, photo_realism_policy=_PHOTO_REALISM.value,
+      class_predictor=_CLASS_PREDICTOR.value) for kind in kinds]
   models = all_models[0]
   for other in all_models[1:]:
     if (other.resolution, other.channels) != (models.resolution, models.channels):
       raise InputError(f"--structural_prior={','.join(kinds)}: the models differ in resolution or channels")
+  label_rows = _check_label_rows(models)
   extractor = None
   if _FD_EXTRACTOR.value:
     from pgi_tf.metrics import extractors
@@ -166,31 +218,49 @@ def main(argv):
   dataset = datasets.make_image_dataset(
       source=_SOURCE.value, data_dir=_DATA_DIR.value or None, split=_SPLIT.value,
       resolution=models.resolution, channels=models.channels, batch_size=_NUM_IMAGES.value,
-      shuffle=False, repeat=False, drop_remainder=False)
-  images = next(iter(dataset)).numpy()
+      shuffle=False, repeat=False, drop_remainder=False, with_labels=bool(label_rows))
+  batch = next(iter(dataset))
+  images, labels = (batch[0].numpy(), batch[1].numpy()) if label_rows else (batch.numpy(), None)
   learned_methods = [m for m in _METHODS.value if m in evaluation.LEARNED_METHODS]
-  total = len(images) * len(ratios) * (len(_METHODS.value) + len(learned_methods) * (len(kinds) - 1))
+  # One model entry per (structural prior) or, for a class-conditional BigGAN, per label source.
+  entries = [(kind_models, evaluation.model_label(kind_models.metadata) if len(kinds) > 1 else None, None)
+             for kind_models in all_models]
+  if label_rows:
+    entries = [(models, f"{row} label", labels if row == "actual" else None) for row in label_rows]
+  total = len(images) * len(ratios) * (len(_METHODS.value) + len(learned_methods) * (len(entries) - 1))
   bar = runtime.progress_bar(total=total, initial=0, description="evaluate")
   rows, examples, methods = [], {}, []
-  for index, (kind, kind_models) in enumerate(zip(kinds, all_models)):
-    # Classical peers once; the learned methods once per model, labelled when there are several.
-    kind_methods = _METHODS.value if index == 0 else learned_methods
-    kind_rows, kind_examples = evaluation.evaluate(
-        inpainter=inpaint_files.make_inpainter(kind_models) if learned else None, images=images,
-        hole_ratios=ratios, methods=kind_methods, extractor=extractor, batch_size=_BATCH_SIZE.value,
-        iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, progress=bar)
-    label = evaluation.model_label(kind_models.metadata) if len(kinds) > 1 else None
+  for index, (entry_models, label, entry_labels) in enumerate(entries):
+    # Classical peers once; the learned methods once per entry, labelled when there are several.
+    entry_methods = _METHODS.value if index == 0 else learned_methods
+    entry_rows, entry_examples = evaluation.evaluate(
+        inpainter=inpaint_files.make_inpainter(entry_models) if learned else None, images=images,
+        hole_ratios=ratios, methods=entry_methods, extractor=extractor, batch_size=_BATCH_SIZE.value,
+        iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, progress=bar,
+        labels=entry_labels, mask_kind=_MASK_KIND.value)
     rows, examples, methods = evaluation.merge_labelled(
-        (rows, examples, methods), (kind_rows, kind_examples, kind_methods), label=label)
+        (rows, examples, methods), (entry_rows, entry_examples, entry_methods), label=label)
+  accuracy = _class_accuracy(models, images, labels, ratios) if models.class_predictor is not None else {}
   bar.close()
   notes = [f"{len(images)} images of {_SOURCE.value}/{_SPLIT.value} (never seen in training), "
            f"{models.resolution} px; masks: one hole of the given ratio at a random place, seed {_SEED.value}.",
-           f"generator: {', '.join(m.generator.handle for m in all_models)}; photo-realism term: "
-           f"{'discriminator' if models.discriminator is not None else 'off'}; "
+           f"generator: {models.metadata.get('generator', 'ours')} "
+           f"({', '.join(m.generator.handle for m in all_models)})"
+           f"{' -- an offline STAND-IN with random weights, not the real module' if models.metadata.get('standin') else ''}"
+           f"; photo-realism term: {models.photo_realism['photo_realism']}; "
            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores."]
+  if _HOLE_SIZES.value:
+    notes[0] = (f"{len(images)} images of {_SOURCE.value}/{_SPLIT.value}, {models.resolution} px; masks: one square "
+                f"hole per column size, {'central' if _MASK_KIND.value == 'central' else 'at a random place'}, "
+                f"seed {_SEED.value}.")
+  for column, values in accuracy.items():
+    notes.append(f"class predictor top-1 at {column}: masked {100 * values['top1_masked']:.1f}%, "
+                 f"unmasked {100 * values['top1_unmasked']:.1f}% (paper, ImageNet 256: 75.3% vs 77%)")
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
-  markdown = evaluation.to_markdown(rows, title="Inpainting evaluation (Table 1 layout)", notes=notes)
-  for name, text in (("table.md", markdown), ("results.json", json.dumps({"rows": rows, "notes": notes}, indent=2))):
+  title = "Inpainting evaluation (Table 2 layout)" if _HOLE_SIZES.value else "Inpainting evaluation (Table 1 layout)"
+  markdown = evaluation.to_markdown(rows, title=title, notes=notes)
+  for name, text in (("table.md", markdown), ("results.json", json.dumps({"rows": rows, "notes": notes, "models": models.record(),
+                                                      "class_predictor_top1": accuracy}, indent=2))):
     path = os.path.join(_OUTPUT_DIR.value, name)
     with open(path + ".tmp", "w") as f:
       f.write(text)

@@ -34,8 +34,18 @@ _MODEL_DIR = flags.DEFINE_string(
     "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
     "model of --structural_prior (hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
 _REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
-_GENERATOR = flags.DEFINE_string("generator", "", "Generator module (overrides --model_dir).")
-_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator module, or 'none'.")
+_GENERATOR = flags.DEFINE_string(
+    "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators.py), a TF-Hub "
+    "handle or a module directory (overrides --model_dir and P's metadata).")
+_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator or critic module, or 'none'.")
+_PHOTO_REALISM = flags.DEFINE_enum("photo_realism", "auto", ["auto", "discriminator", "critic", "off"],
+                                   "D for the iterative search's perceptual term (pgi_tf/photo_realism.py); "
+                                   "recorded in results.json.")
+_LABEL = flags.DEFINE_string("label", "auto", "Class-conditional BigGAN: a class index for every image, or auto "
+                             "(predicted from each masked image by --class_predictor, §6.3.3).")
+_CLASS_PREDICTOR = flags.DEFINE_string("class_predictor", "", "Masked-image classifier for --label=auto "
+                                       "(binaries/train_class_predictor.py; overrides --model_dir).")
+_TRUNCATION = flags.DEFINE_float("truncation", None, "BigGAN without a P (--mode=iterative): truncation t.")
 _PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
 _INPUT = flags.DEFINE_string("input", "hub_modules/samples/images", "Image file or folder (recursive).")
 _MASKS = flags.DEFINE_string("masks", "hub_modules/samples/masks", "Mask PNG or folder; '' with --mask_kind.")
@@ -80,7 +90,7 @@ def video_main():
     raise InputError(f"--mask_kind={_MASK_KIND.value}: --video generates only rectangle masks (§6.4)")
   mask_path = "" if (_MASK_KIND.value or flags.FLAGS["masks"].using_default_value) else _MASKS.value
   models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(_STRUCTURAL_PRIOR.value),
+      model_dir=_MODEL_DIR.value or _bundled_model_dir(_STRUCTURAL_PRIOR.value),
       generator=_GENERATOR.value, discriminator="none", prior_predictor=_PRIOR.value,
       need_prior_predictor=not _SEQUENCE_PRIOR.value, structural_prior=_STRUCTURAL_PRIOR.value,
       keypoint_refiner=_REFINER.value)
@@ -93,16 +103,23 @@ def video_main():
   print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))
 
 
+def _bundled_model_dir(structural_prior: str) -> str:
+  """--model_dir when none is given: the bundled model, unless --generator swaps G (then G, and
+  P only if --prior_predictor names one)."""
+  return "" if _GENERATOR.value else inpaint_files.default_model_dir(structural_prior)
+
+
 def main(argv):
   del argv
   if _VIDEO.value:
     return video_main()
   need_p = _MODE.value != "iterative"
   models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or inpaint_files.default_model_dir(_STRUCTURAL_PRIOR.value),
+      model_dir=_MODEL_DIR.value or _bundled_model_dir(_STRUCTURAL_PRIOR.value),
       generator=_GENERATOR.value, discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
       need_prior_predictor=need_p, structural_prior=_STRUCTURAL_PRIOR.value,
-      keypoint_refiner=_REFINER.value)
+      keypoint_refiner=_REFINER.value, photo_realism_policy=_PHOTO_REALISM.value,
+      class_predictor=_CLASS_PREDICTOR.value, truncation=_TRUNCATION.value)
   spec = None
   if _MASK_KIND.value:
     fields = {"kind": _MASK_KIND.value}
@@ -117,8 +134,8 @@ def main(argv):
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value,
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,
-      batch_size=_BATCH_SIZE.value, seed=_SEED.value)
-  print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))
+      batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value)
+  print(json.dumps({k: v for k, v in summary.items() if k not in ("outputs", "labels")}))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "Preset, e.g. configs/
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.")
 _DISTRIBUTION = flags.DEFINE_enum("distribution", None, list(runtime.STRATEGIES),
                                   "Overrides config.train.distribution.")
+_GAN_FLAGS = _main.define_gan_flags()
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -31,6 +32,7 @@ def main(argv):
   config = _CONFIG.value
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
+  _main.apply_gan_flags(config, _GAN_FLAGS)
   print(json.dumps(prior.train(config, workdir=_WORKDIR.value)))
 
 

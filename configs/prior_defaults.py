@@ -7,8 +7,12 @@ def prior_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.name = ""
   config.seed = 0
-  config.generator = ""        # module dir or TF-Hub handle (frozen G)
-  config.discriminator = ""    # module dir, or "none": Eq. 5 off (say so in reports)
+  config.generator = ""        # registry name (progan-128, biggan-256, ...), TF-Hub handle or module dir
+  config.discriminator = ""    # D or critic module dir; "" = the module's own D (compare_gan); "none" = off
+  config.photo_realism = "auto"  # auto | discriminator | critic | off (pgi_tf/photo_realism.py)
+  config.class_index = -1      # BigGAN: fixed class (P then takes no label); -1: P and G take each image's label
+  config.truncation = 0.0      # BigGAN truncation t in [0.02, 1]; 0 = the registry default (0.5)
+  config.output_resolution = 0  # public modules: resize G's images to this side (0 = the module's)
   config.structural_prior = "none"  # M_z; "silhouette": M_{z+S} (§4.2), G and D conditioned on S
   config.keypoint_refiner = ""      # frozen refiner f of S (binaries/train_keypoint_refiner.py)
 
@@ -24,6 +28,7 @@ def prior_config() -> ml_collections.ConfigDict:
   config.masks.kind = "square"
   config.masks.size = 0        # 0 -> half the side: 32x32 at 64 px (§6.3)
   config.masks.mixture_hole_ratios = ()  # non-empty: uniform mixture of "ratio" masks instead
+  config.masks.mixture_sizes = ()  # non-empty (kind square / central): uniform mixture of these sides in px
 
   config.prior = ml_collections.ConfigDict()
   config.prior.base_channels = 64   # P is as wide as the DCGAN discriminator

@@ -12,6 +12,8 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from pgi_tf.errors import InputError
+
 from pgi_tf.models import dcgan
 from pgi_tf.train import gan
 
@@ -92,14 +94,16 @@ def _export_untrained_models(directory: str, *, resolution: int, channels: int):
 
 def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels: int = 3,
                     single_repeats: int = 20, max_iterative_seconds: float = 600.0,
-                    xla: bool = False) -> list[dict]:
+                    xla: bool = False, generator: str = "") -> list[dict]:
   """Table 4: ms per image of one pass (Eq. 8) and the iterative baseline (Eq. 2), same run.
 
-  Models are the DCGAN presets at each resolution, loaded through the real hub path. The
-  iterative search runs 1000 (64 px and below) or 1500 (128 px) Adam steps (§6.3.1). When
-  a full search would take longer than `max_iterative_seconds`, its time is measured on a
-  timed run of fewer steps and scaled linearly (the loop's steps cost the same); the row
-  says so in `iterative_timed_steps`.
+  Models are the DCGAN presets at each resolution, loaded through the real hub path; or, with
+  `generator` (a registry name, handle, directory or "standin:NAME"), that frozen generator at
+  its own resolution (Table 4's 256-px row "refers to the BigGAN generator"; BigGAN runs with a
+  fixed class, no D) with an untrained P of the preset size. The iterative search runs 1000
+  (64 px and below) or 1500 (128 px and above) Adam steps (§6.3.1). When a full search would
+  take longer than `max_iterative_seconds`, its time is measured on a timed run of fewer steps
+  and scaled linearly (the loop's steps cost the same); the row says so in `iterative_timed_steps`.
   """
   import tempfile
 
@@ -107,6 +111,25 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
   from pgi_tf import inpaint
 
   rows = []
+  if generator:
+    from pgi_tf import generators
+    from pgi_tf.models import prior_predictor as prior_lib
+    layer, metadata = generators.resolve_generator(generator)
+    if generators.class_conditional(metadata):  # timing does not depend on the class: fix class 0
+      layer, metadata = generators.resolve_generator(generator, class_index=0)
+    if metadata.get("condition_dim"):
+      raise InputError(f"--generator={generator}: conditioned generators are not benchmarked")
+    keras.utils.set_random_seed(0)
+    predictor = prior_lib.build_prior_predictor(prior_lib.preset(
+        metadata["resolution"], channels=metadata["channels"], z_dim=metadata["z_dim"],
+        z_distribution=metadata["z_distribution"], z_support=tuple(metadata["z_support"])))
+    inpainter = inpaint.Inpainter(generator=layer, prior_predictor=predictor, z_dim=metadata["z_dim"],
+                                  z_distribution=metadata["z_distribution"], z_support=metadata["z_support"],
+                                  jit_compile=xla)
+    extra = {"generator": metadata.get("generator", generator), "standin": metadata.get("standin", False)}
+    return _time_inpainter(inpainter, resolution=metadata["resolution"], channels=metadata["channels"],
+                           batch_sizes=batch_sizes, single_repeats=single_repeats,
+                           max_iterative_seconds=max_iterative_seconds, xla=xla, extra=extra)
   for resolution in resolutions:
     with tempfile.TemporaryDirectory() as directory:
       keras.utils.set_random_seed(0)
@@ -115,29 +138,41 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
           generator=hub.load_generator(g_path), discriminator=hub.load_discriminator(d_path),
           prior_predictor=hub.load_prior_predictor(p_path, generator_path=g_path), z_dim=100,
           jit_compile=xla)
-      steps = inpaint.default_iterations(resolution)
-      for batch in batch_sizes:
-        images = tf.random.uniform([batch, resolution, resolution, channels], -1, 1, seed=1)
-        masks = tf.cast(tf.random.uniform([batch, resolution, resolution, 1], seed=2) < 0.25, tf.float32)
-        single = _time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
-                             warmup=3, repeats=single_repeats)
-        # Warm-up traces (and compiles) the search loop; the step count is a tensor, so the
-        # timed calls below reuse the same graph.
-        probe_steps = 10
-        per_step = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
-                                                         iterations=probe_steps)["inpainted"],
-                               warmup=1, repeats=1) / probe_steps
-        timed_steps = steps if per_step * steps <= max_iterative_seconds else max(
-            probe_steps, int(max_iterative_seconds / per_step))
-        seconds = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
-                                                        iterations=timed_steps)["inpainted"],
-                              warmup=0, repeats=1)
-        iterative = seconds * steps / timed_steps
-        rows.append({"suite": "inference_table4", "resolution": resolution, "batch_size": batch,
-                     "xla": xla, "single_ms_per_image": round(1000 * single / batch, 4),
-                     "iterative_steps": steps, "iterative_timed_steps": timed_steps,
-                     "iterative_ms_per_image": round(1000 * iterative / batch, 2),
-                     "speedup": round(iterative / single, 1)})
+      rows += _time_inpainter(inpainter, resolution=resolution, channels=channels, batch_sizes=batch_sizes,
+                              single_repeats=single_repeats, max_iterative_seconds=max_iterative_seconds,
+                              xla=xla, extra={"generator": "dcgan"})
+  return rows
+
+
+def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, single_repeats: int,
+                    max_iterative_seconds: float, xla: bool, extra: dict) -> list[dict]:
+  """Rows of one-pass vs iterative ms per image for one inpainter, per batch size."""
+  from pgi_tf import inpaint
+
+  rows = []
+  steps = inpaint.default_iterations(resolution)
+  for batch in batch_sizes:
+    images = tf.random.uniform([batch, resolution, resolution, channels], -1, 1, seed=1)
+    masks = tf.cast(tf.random.uniform([batch, resolution, resolution, 1], seed=2) < 0.25, tf.float32)
+    single = _time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
+                         warmup=3, repeats=single_repeats)
+    # Warm-up traces (and compiles) the search loop; the step count is a tensor, so the
+    # timed calls below reuse the same graph.
+    probe_steps = 10
+    per_step = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
+                                                     iterations=probe_steps)["inpainted"],
+                           warmup=1, repeats=1) / probe_steps
+    timed_steps = steps if per_step * steps <= max_iterative_seconds else max(
+        probe_steps, int(max_iterative_seconds / per_step))
+    seconds = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
+                                                    iterations=timed_steps)["inpainted"],
+                          warmup=0, repeats=1)
+    iterative = seconds * steps / timed_steps
+    rows.append({"suite": "inference_table4", **extra, "resolution": resolution, "batch_size": batch,
+                 "xla": xla, "single_ms_per_image": round(1000 * single / batch, 4),
+                 "iterative_steps": steps, "iterative_timed_steps": timed_steps,
+                 "iterative_ms_per_image": round(1000 * iterative / batch, 2),
+                 "speedup": round(iterative / single, 1)})
   return rows
 
 

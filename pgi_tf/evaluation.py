@@ -45,17 +45,37 @@ def classical_inpaint(*, images: np.ndarray, masks: np.ndarray, method: str, rad
   return np.asarray(inpaint.compose(images=images, masks=masks, generated_images=outputs))
 
 
-def evaluation_masks(*, count: int, resolution: int, hole_ratio: float, seed: int) -> np.ndarray:
-  """The seeded Table 1 masks: holes of `hole_ratio` of the image at random places."""
-  spec = masks_lib.MaskSpec(kind="ratio", hole_ratio=hole_ratio)
+def evaluation_masks(*, count: int, resolution: int, hole_ratio: float | str, seed: int,
+                     mask_kind: str = "ratio") -> np.ndarray:
+  """The seeded evaluation masks.
+
+  Table 1: hole_ratio a float, holes of that fraction of the image at random places.
+  Table 2: hole_ratio "96x96" / "128x128" (a column label `hole_column(size)`), square holes
+  of that side, at random places (mask_kind "square", CelebA-HQ) or in the centre
+  (mask_kind "central", ImageNet).
+  """
+  if isinstance(hole_ratio, str):
+    side = int(hole_ratio.split("x")[0])
+    if side > resolution:
+      raise InputError(f"--hole_sizes={side}: larger than the {resolution}-px images")
+    spec = masks_lib.MaskSpec(kind="central" if mask_kind == "central" else "square", size=side)
+  else:
+    spec = masks_lib.MaskSpec(kind="ratio", hole_ratio=hole_ratio)
   return masks_lib.sample_masks(spec, count=count, height=resolution, width=resolution,
                                 rng=np.random.default_rng(seed))
 
 
+def hole_column(size: int) -> str:
+  """Table 2's column label for square holes of `size` px."""
+  return f"{int(size)}x{int(size)}"
+
+
 def run_method(*, method: str, inpainter: inpaint.Inpainter | None, images: np.ndarray, masks: np.ndarray,
                batch_size: int, iterations: int | None, refine_steps: int, seed: int,
-               progress=None) -> tuple[np.ndarray, float]:
-  """(inpainted images, seconds) for one method over all images, in batches."""
+               progress=None, labels: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+  """(inpainted images, seconds) for one method over all images, in batches.
+
+  labels: class-conditional G: the class of each image (None: the inpainter's class predictor)."""
   start = time.perf_counter()
   if method in CLASSICAL_METHODS:
     outputs = classical_inpaint(images=images, masks=masks, method=method)
@@ -66,7 +86,8 @@ def run_method(*, method: str, inpainter: inpaint.Inpainter | None, images: np.n
   for first in range(0, len(images), batch_size):
     chunk = slice(first, first + batch_size)
     result = inpainter.inpaint(images[chunk], masks[chunk], mode=method, iterations=iterations,
-                               refine_steps=refine_steps, seed=seed + first)
+                               refine_steps=refine_steps, seed=seed + first,
+                               labels=None if labels is None else labels[chunk])
     outputs[chunk] = result["inpainted"].numpy()
     if progress is not None:
       progress.update(len(images[chunk]))
@@ -80,8 +101,12 @@ def _features(extractor, images: np.ndarray) -> np.ndarray:
 
 def evaluate(*, inpainter: inpaint.Inpainter | None, images: np.ndarray, hole_ratios: Sequence[float],
              methods: Sequence[str], extractor, batch_size: int = 64, iterations: int | None = None,
-             refine_steps: int = 100, seed: int = 0, progress=None) -> tuple[list[dict], dict]:
+             refine_steps: int = 100, seed: int = 0, progress=None, labels: np.ndarray | None = None,
+             mask_kind: str = "ratio") -> tuple[list[dict], dict]:
   """Rows of metrics per (hole ratio, method), plus example outputs for a grid.
+
+  hole_ratios: floats (Table 1) or `hole_column` labels like "96x96" (Table 2, holes placed
+  by mask_kind: "square" at random, "central"). labels: see `run_method`.
 
   Returns (rows, examples) where examples[(ratio, method)] holds the first 8 outputs and
   examples[(ratio, "masked")] the masked inputs.
@@ -96,13 +121,14 @@ def evaluate(*, inpainter: inpaint.Inpainter | None, images: np.ndarray, hole_ra
   resolution = images.shape[1]
   for ratio_index, ratio in enumerate(hole_ratios):
     masks = evaluation_masks(count=len(images), resolution=resolution, hole_ratio=ratio,
-                             seed=seed + 1000 * ratio_index)
+                             seed=seed + 1000 * ratio_index, mask_kind=mask_kind)
     examples[(ratio, "masked")] = np.where(masks[:8] > 0.5, 1.0, images[:8])
     examples[(ratio, "original")] = images[:8]
     for method in methods:
       outputs, seconds = run_method(method=method, inpainter=inpainter, images=images, masks=masks,
                                     batch_size=batch_size, iterations=iterations,
-                                    refine_steps=refine_steps, seed=seed, progress=progress)
+                                    refine_steps=refine_steps, seed=seed, progress=progress,
+                                    labels=labels if method in LEARNED_METHODS else None)
       known = masks < 0.5
       assert np.array_equal(np.broadcast_to(known, outputs.shape) * outputs,
                             np.broadcast_to(known, images.shape) * images), f"{method}: Eq. 8 violated"
@@ -150,7 +176,8 @@ def to_markdown(rows: list[dict], *, title: str, notes: Sequence[str] = ()) -> s
   methods = list(dict.fromkeys(r["method"] for r in rows))
   metrics = [("psnr_db", "PSNR (dB) ↑", "{:.2f}"), ("ssim", "SSIM ↑", "{:.4f}"), ("l1", "L1 ↓", "{:.4f}"),
              ("frechet_distance", "Fréchet distance ↓", "{:.3f}"), ("ms_per_image", "ms / image", "{:.2f}")]
-  lines = [f"# {title}", "", "| method → metric | " + " | ".join(f"{int(round(100 * r))}% holes" for r in ratios) + " |",
+  column = lambda r: f"{r} holes" if isinstance(r, str) else f"{int(round(100 * r))}% holes"
+  lines = [f"# {title}", "", "| method → metric | " + " | ".join(column(r) for r in ratios) + " |",
            "|---|" + "---|" * len(ratios)]
   by_key = {(r["hole_ratio"], r["method"]): r for r in rows}
   for key, label, fmt in metrics:

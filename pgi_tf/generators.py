@@ -107,14 +107,32 @@ class _GeneratorAdapter(keras.layers.Layer):
   """Base: one frozen HubModuleLayer, output mapped to [-1, 1], static output spec."""
 
   def __init__(self, handle: str, *, signature: str, resolution: int, value_range, flag: str,
-               **kwargs):
+               output_resolution: int | None = None, **kwargs):
     kwargs.setdefault("trainable", False)
     super().__init__(**kwargs)
     self.handle = handle
-    self.resolution = resolution
+    self.module_resolution = resolution
+    self.resolution = int(output_resolution or resolution)
     self.value_range = tuple(float(v) for v in value_range)
     self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag,
                                            name=f"{self.name}_module")
+    self.metadata: dict | None = None  # set by resolve_generator
+
+  @property
+  def loaded_module(self):
+    """The loaded hub module (for a tf.Module that must save its variables, e.g. the inpainter)."""
+    return self.module_layer._module.value  # pylint: disable=protected-access
+
+  def finish(self, images: tf.Tensor) -> tf.Tensor:
+    """Module output -> ours: [-1, 1], resized to `resolution` when it differs from the module's."""
+    images = _to_ours(tf.cast(images, tf.float32), self.value_range)
+    if self.resolution != self.module_resolution:
+      # Bicubic up (a 128-px PG-GAN in a 256-px pipeline), area-averaged down; then clipped
+      # because bicubic overshoots.
+      method = "bicubic" if self.resolution > self.module_resolution else "area"
+      images = tf.clip_by_value(tf.image.resize(images, [self.resolution, self.resolution], method=method,
+                                                antialias=method == "area"), -1.0, 1.0)
+    return images
 
   def compute_output_spec(self, inputs):
     first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
@@ -125,30 +143,36 @@ class ProGANAdapter(_GeneratorAdapter):
   """PG-GAN (`default`: one input [N, 512], z ~ N(0, I)) -> images in [-1, 1]."""
 
   def call(self, z):
-    return _to_ours(self.module_layer({"default": z}), self.value_range)
+    return self.finish(self.module_layer({"default": z}))
 
 
 class CompareGANAdapter(_GeneratorAdapter):
   """compare_gan (`generator`: one input [N, 128], z ~ U[-1, 1]) -> images in [-1, 1]."""
 
   def call(self, z):
-    return _to_ours(self.module_layer({"default": z}), self.value_range)
+    return self.finish(self.module_layer({"default": z}))
 
 
 class CompareGANDiscriminatorAdapter(keras.layers.Layer):
   """compare_gan's frozen D (`discriminator`): our images in [-1, 1] -> logits [N] (real > 0)."""
 
   def __init__(self, handle: str, *, signature: str = "discriminator", value_range=(0.0, 1.0),
-               flag: str = "--generator", **kwargs):
+               flag: str = "--generator", module_resolution: int | None = None, **kwargs):
     kwargs.setdefault("trainable", False)
     super().__init__(**kwargs)
+    self.handle = handle
     self.value_range = tuple(float(v) for v in value_range)
+    self.module_resolution = module_resolution
     self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag,
                                            name=f"{self.name}_module")
+    self.metadata: dict | None = None
 
   def call(self, images):
     low, high = self.value_range
-    module_images = (tf.cast(images, tf.float32) + 1.0) * ((high - low) / 2.0) + low
+    images = tf.cast(images, tf.float32)
+    if self.module_resolution and images.shape[1] != self.module_resolution:  # G was resized: undo it
+      images = tf.image.resize(images, [self.module_resolution] * 2, method="area", antialias=True)
+    module_images = (images + 1.0) * ((high - low) / 2.0) + low
     return tf.reshape(self.module_layer({"default": module_images}), [-1])
 
   def compute_output_spec(self, images):
@@ -175,7 +199,7 @@ class BigGANAdapter(_GeneratorAdapter):
     else:
       z = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
       y = tf.one_hot(tf.fill([tf.shape(z)[0]], self.class_index), self.num_classes)
-    return self.module_layer({"z": z, "y": y, "truncation": tf.constant(self.truncation)})
+    return self.finish(self.module_layer({"z": z, "y": y, "truncation": tf.constant(self.truncation)}))
 
 
 # --------------------------------------------------------------------------- inspection
@@ -240,6 +264,31 @@ def _spec_for(family: str, z_dim: int | None, resolution: int | None, name_hint:
 
 # --------------------------------------------------------------------------- resolve
 
+STANDIN_PREFIX = "standin:"
+DEFAULT_STANDIN_RESOLUTION = 16
+
+
+def standin_directory(spec: str, *, flag: str = "--generator") -> str:
+  """"standin:<name>[@<resolution>]" -> the directory of that offline stand-in (random weights,
+  the public module's interface: pgi_tf/standins.py), exported on first use into
+  $PGI_TF_CACHE (default ~/.cache/pgi_tf)/standins/. For smoke runs of the high-resolution
+  presets on machines without the real modules."""
+  body = spec[len(STANDIN_PREFIX):]
+  name, _, size = body.partition("@")
+  if name not in GENERATORS or GENERATORS[name].family == "ours":
+    public = ", ".join(n for n, s in GENERATORS.items() if s.family != "ours")
+    raise InputError(f"{flag}={spec}: no stand-in named {name!r} (choose one of {public})")
+  try:
+    resolution = int(size) if size else DEFAULT_STANDIN_RESOLUTION
+  except ValueError:
+    raise InputError(f"{flag}={spec}: the stand-in resolution after @ must be an integer") from None
+  root = os.environ.get("PGI_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "pgi_tf")
+  path = os.path.join(root, "standins", f"{name}@{resolution}")
+  if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    standins.export_standin(name, path, resolution=resolution)  # atomic: concurrent runs are safe
+  return path
+
+
 def _local_copy(handle: str, *, flag: str, given: str) -> str:
   """The local directory of a remote handle (hub.resolve downloads and caches it)."""
   import tensorflow_hub as tfhub
@@ -254,21 +303,28 @@ def _local_copy(handle: str, *, flag: str, given: str) -> str:
 
 def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
                       class_index: int | None = None, truncation: float | None = None,
-                      class_flag: str = "--class_index", truncation_flag: str = "--truncation"
+                      output_resolution: int | None = None, class_flag: str = "--class_index",
+                      truncation_flag: str = "--truncation",
+                      output_resolution_flag: str = "--output_resolution"
                       ) -> tuple[keras.layers.Layer, dict]:
   """A frozen generator adapter (z in the module's prior -> images in [-1, 1]) and its metadata.
 
   Args:
-    name_or_handle_or_path: a GENERATORS name, a TF-Hub handle, or a local module directory
-      (ours, a stand-in, or a downloaded public module; recognised by its signatures).
+    name_or_handle_or_path: a GENERATORS name, a TF-Hub handle, a local module directory
+      (ours, a stand-in, or a downloaded public module; recognised by its signatures), or
+      "standin:<name>[@<resolution>]" (an offline stand-in, exported on first use).
     flag: flag named in error messages.
     class_index: BigGAN only: fixed ImageNet class; None -> the adapter takes [z, y].
     truncation: BigGAN only: t in [0.02, 1] (default DEFAULT_BIGGAN_TRUNCATION).
+    output_resolution: public modules only: resize G's images to this side (e.g. the 128-px
+      PG-GAN module in a 256-px pipeline, Table 2); None or 0 keeps the module's.
 
   Returns:
     (layer, metadata): metadata in `hub.gan_metadata` format plus generator, family, handle,
-    module_value_range, standin, discriminator_signature (and truncation, class_index,
-    num_classes for BigGAN). Its z_distribution / z_support set P's head.
+    module_path (the local directory: `fingerprint` hashes it), module_value_range,
+    module_resolution, standin, discriminator_signature (and truncation, class_index,
+    num_classes for BigGAN). Its z_distribution / z_support set P's head. The layer carries
+    the same dict as `layer.metadata` and its local directory as `layer.handle`.
 
   Raises:
     InputError: unknown name, remote handle without network, a module whose signatures match
@@ -276,6 +332,10 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
   """
   given = name_or_handle_or_path
   name_hint = None
+  if given.startswith(STANDIN_PREFIX):
+    given_spec = given
+    given = standin_directory(given, flag=flag)
+    name_hint = given_spec[len(STANDIN_PREFIX):].split("@")[0]
   if given in GENERATORS:
     if GENERATORS[given].family == "ours":
       raise InputError(f"{flag}={given}: give the directory of the generator exported by stage 1")
@@ -306,11 +366,18 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
   if family != "biggan" and truncation is not None:
     raise InputError(f"{truncation_flag}={truncation}: only BigGAN takes a truncation ({given} is {family})")
 
+  if output_resolution and family == "ours":
+    raise InputError(f"{output_resolution_flag}={output_resolution}: resizing is for public modules; "
+                     f"{given} is a pgi_tf generator of {our_metadata.get('resolution')} px")
   if family == "ours":
+    if our_metadata.get("kind") != "generator":
+      raise InputError(f"{flag}={given}: a pgi_tf {our_metadata.get('kind')} module, not a generator")
     layer = hub.load_generator(location, flag=flag)
-    metadata = dict(our_metadata, generator="ours", family="ours", handle=location,
+    metadata = dict(our_metadata, generator="ours", family="ours", handle=location, module_path=location,
                     module_value_range=list(our_metadata.get("value_range", [-1.0, 1.0])),
-                    standin=False, discriminator_signature=None)
+                    module_resolution=our_metadata.get("resolution"), standin=False,
+                    discriminator_signature=None)
+    layer.metadata = metadata
     return layer, metadata
 
   standin = standins.read_standin_info(location)
@@ -323,13 +390,15 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
   out_shape = signature["outputs"].get("default") or [None, None]
   z_dim, resolution = z_shape[-1], (out_shape[1] if len(out_shape) == 4 else None)
   name, spec = _spec_for(family, z_dim, resolution, name_hint)
-  z_dim, resolution = z_dim or spec.z_dim, resolution or spec.resolution
+  z_dim, module_resolution = z_dim or spec.z_dim, resolution or spec.resolution
+  resolution = int(output_resolution or module_resolution)
 
   extra: dict[str, Any] = {"generator": name, "family": family, "handle": spec.handle,
                            "module_path": location, "module_value_range": list(spec.module_value_range),
-                           "standin": standin is not None, "discriminator_signature": None}
-  common = dict(signature=signature_name, resolution=resolution, value_range=spec.module_value_range,
-                flag=flag)
+                           "module_resolution": module_resolution, "standin": standin is not None,
+                           "discriminator_signature": None}
+  common = dict(signature=signature_name, resolution=module_resolution, value_range=spec.module_value_range,
+                flag=flag, output_resolution=resolution)
   condition_dim = 0
   if family == "biggan":
     num_classes = (signature["inputs"]["y"] or [None, spec.num_classes])[-1] or spec.num_classes
@@ -356,7 +425,45 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
   extra.update(z_distribution=spec.z_distribution, z_support=z_support)
   metadata = hub.gan_metadata(resolution=resolution, channels=3, z_dim=z_dim,
                               condition_dim=condition_dim, extra=extra)
+  layer.metadata = metadata
   return layer, metadata
+
+
+def resolve_from_config(config) -> tuple[keras.layers.Layer, dict]:
+  """`resolve_generator` from a trainer's config: config.generator, config.class_index (-1 =
+  none), config.truncation (0 = default), config.output_resolution (0 = the module's);
+  errors name the --config.* flags."""
+  if not config.generator:
+    raise InputError("--config.generator: required (a registry name such as progan-128, a TF-Hub "
+                     "handle or a module directory)")
+  class_index = config.get("class_index", -1)
+  return resolve_generator(
+      config.generator, flag="--config.generator",
+      class_index=None if class_index is None or class_index < 0 else int(class_index),
+      truncation=float(config.get("truncation", 0.0) or 0.0) or None,
+      output_resolution=int(config.get("output_resolution", 0) or 0) or None,
+      class_flag="--config.class_index", truncation_flag="--config.truncation",
+      output_resolution_flag="--config.output_resolution")
+
+
+def fingerprint(metadata: dict) -> str:
+  """Which weights a resolved generator has (`hub.module_fingerprint` of its local directory)."""
+  return hub.module_fingerprint(metadata.get("module_path") or metadata["handle"])
+
+
+def class_conditional(metadata: dict) -> bool:
+  """True for a BigGAN resolved without a fixed class: G (and P) then take a one-hot y."""
+  return metadata.get("family") == "biggan" and metadata.get("class_index") is None
+
+
+def check_label(label: int, metadata: dict, *, flag: str = "--label") -> int:
+  """A class index inside the generator's classes (one line naming the flag otherwise)."""
+  count = int(metadata.get("num_classes") or 0)
+  if not count:
+    raise InputError(f"{flag}={label}: {metadata.get('generator')} is not class-conditional")
+  if not 0 <= int(label) < count:
+    raise InputError(f"{flag}={label}: {metadata.get('generator')} has {count} classes (0..{count - 1})")
+  return int(label)
 
 
 def load_module_discriminator(metadata: dict, *, flag: str = "--generator"
@@ -369,6 +476,10 @@ def load_module_discriminator(metadata: dict, *, flag: str = "--generator"
   if not metadata.get("discriminator_signature"):
     raise InputError(f"{flag}={metadata.get('generator')}: this module ships no discriminator; "
                      "disable the photo-realism loss or train a critic against the frozen G")
-  return CompareGANDiscriminatorAdapter(metadata["module_path"], signature=metadata["discriminator_signature"],
-                                        value_range=metadata["module_value_range"], flag=flag,
-                                        name="frozen_discriminator")
+  layer = CompareGANDiscriminatorAdapter(
+      metadata["module_path"], signature=metadata["discriminator_signature"],
+      value_range=metadata["module_value_range"], flag=flag, module_resolution=metadata.get("module_resolution"),
+      name="frozen_discriminator")
+  layer.metadata = {"kind": "discriminator", "module_discriminator": True,
+                    "generator": metadata.get("generator"), "resolution": metadata["resolution"]}
+  return layer

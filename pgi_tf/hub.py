@@ -239,6 +239,11 @@ class HubModuleLayer(keras.layers.Layer):
     self.metadata = read_metadata(handle) if not is_remote_handle(handle) else None
 
   @property
+  def loaded_module(self):
+    """The loaded module (for a tf.Module that must save its variables, e.g. the inpainter)."""
+    return self._module.value
+
+  @property
   def module_variables(self) -> list[tf.Variable]:
     """The module's own variables (frozen; for tests and for reporting)."""
     return list(self._function.value.variables)
@@ -380,9 +385,18 @@ class _InpainterModule(tf.Module):
                keypoint_refiner_path: str = ""):
     super().__init__(name="inpainter_module")
     import tensorflow_hub as tfhub
+    from pgi_tf import generators  # late: generators imports this module
     # Tracked attributes: the loaded modules' variables are saved into this SavedModel.
     self.prior_predictor = tfhub.load(prior_predictor_path)
-    self.generator = tfhub.load(generator_path)
+    # G through the same adapter as training (PG-GAN / BigGAN / compare_gan / ours), so the
+    # module's own signature, value range and the fixed class or truncation are baked in.
+    generator_layer, _ = generators.resolve_generator(
+        generator_path, class_index=metadata.get("class_index"), truncation=metadata.get("truncation"),
+        output_resolution=metadata.get("output_resolution") or None, flag="--generator")
+    self.generator = generator_layer.loaded_module
+    self._generator_layer = _Untracked(generator_layer)
+    class_conditional = bool(metadata.get("class_conditional"))
+    num_classes = int(metadata.get("num_classes") or 0)
     kind = metadata.get("structural_prior", "none")
     structural_prior = None
     if kind != "none":  # M_{z+S}: (detect ->) refine in the graph
@@ -399,20 +413,27 @@ class _InpainterModule(tf.Module):
     mask_spec = tf.TensorSpec([None, r, r, 1], tf.float32, name="masks")
 
     def pipeline(images, masks, condition_inputs):
-      """P -> G -> Eq. 8; condition_inputs: () for M_z / silhouette, (K, d) for landmarks."""
+      """P -> G -> Eq. 8; condition_inputs: () for M_z / silhouette, (K, d) for landmarks,
+      (labels,) for a class-conditional BigGAN."""
       masks = tf.cast(masks > 0.5, tf.float32)
       masked_images = (1.0 - masks) * images
       conditioned = {}
-      if kind == "landmarks":
+      if class_conditional:
+        labels = tf.cast(condition_inputs[0], tf.int32)
+        tf.debugging.assert_non_negative(labels, message="labels: class indices must be >= 0")
+        tf.debugging.assert_less(labels, num_classes, message=f"labels: must be < {num_classes}")
+        conditioned = {"condition": tf.one_hot(labels, num_classes)}
+      elif kind == "landmarks":
         conditioned = {"condition": structural_prior.condition_from_keypoints(*condition_inputs)}
       elif structural_prior is not None:
         conditioned = {"condition": structural_prior(masked_images, masks)}
       z = self.prior_predictor.signatures["default"](masked_images=masked_images, masks=masks,
                                                      **conditioned)["default"]
-      generated = self.generator.signatures["default"](z=z, **conditioned)["default"]
+      g = self._generator_layer.value
+      generated = g([z, conditioned["condition"]]) if conditioned else g(z)
       inpainted = (1.0 - masks) * images + masks * generated  # Eq. 8
       outputs = {"inpainted": inpainted, "generated": generated, "z": z}
-      if conditioned:
+      if conditioned and not class_conditional:
         outputs["structural_prior"] = conditioned["condition"]
       return outputs
 
@@ -424,20 +445,35 @@ class _InpainterModule(tf.Module):
 
     uint8_specs = [tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
                    tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")]
-    if kind == "landmarks":
+    if class_conditional:
+      extra_specs = [tf.TensorSpec([None], tf.int32, name="labels")]
+    elif kind == "landmarks":
       count = priors.NUM_FACE_LANDMARKS
-      landmark_specs = [tf.TensorSpec([None, count, 2], tf.float32, name="keypoints"),
-                        tf.TensorSpec([None, count], tf.float32, name="switches")]
+      extra_specs = [tf.TensorSpec([None, count, 2], tf.float32, name="keypoints"),
+                     tf.TensorSpec([None, count], tf.float32, name="switches")]
+    else:
+      extra_specs = []
 
-      @tf.function(input_signature=[image_spec, mask_spec, *landmark_specs])
+    # One pair of signatures per input list (tf.function needs explicit arguments).
+    if len(extra_specs) == 2:
+      @tf.function(input_signature=[image_spec, mask_spec, *extra_specs])
       def serving_default(images, masks, keypoints, switches):
         return pipeline(images, masks, (keypoints, switches))
 
-      @tf.function(input_signature=[*uint8_specs, *landmark_specs])
+      @tf.function(input_signature=[*uint8_specs, *extra_specs])
       def inpaint_uint8(images, masks, keypoints, switches):
         as_float = tf.cast(images, tf.float32) / 127.5 - 1.0
         outputs = pipeline(as_float, tf.cast(masks >= 128, tf.float32), (keypoints, switches))
         return to_uint8(images, masks, outputs)
+    elif len(extra_specs) == 1:
+      @tf.function(input_signature=[image_spec, mask_spec, *extra_specs])
+      def serving_default(images, masks, labels):
+        return pipeline(images, masks, (labels,))
+
+      @tf.function(input_signature=[*uint8_specs, *extra_specs])
+      def inpaint_uint8(images, masks, labels):
+        as_float = tf.cast(images, tf.float32) / 127.5 - 1.0
+        return to_uint8(images, masks, pipeline(as_float, tf.cast(masks >= 128, tf.float32), (labels,)))
     else:
       @tf.function(input_signature=[image_spec, mask_spec])
       def serving_default(images, masks):
@@ -472,6 +508,11 @@ def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: st
   to the whole image as the box when dlib finds no face); f refines them in the graph
   (K_f = f(K, d), dlib's visible points kept only if P's metadata says keep_visible) and
   S = flatten(K_f) conditions P and G. Metadata input_names lists the four inputs.
+
+  A class-conditional BigGAN P (metadata class_conditional) takes one more input,
+  labels int32 [N] (ImageNet class indices; predict them with the masked-image classifier,
+  binaries/train_class_predictor.py, when unknown). G enters through its adapter
+  (`pgi_tf.generators`), so any registry generator exports the same way.
   """
   p_metadata = read_metadata(prior_predictor_path)
   if p_metadata is None:
@@ -482,7 +523,8 @@ def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: st
     raise InputError(f"--prior_predictor={prior_predictor_path}: M_{{z+S}} needs its keypoint refiner "
                      "(--keypoint_refiner)")
   module = _InpainterModule(prior_predictor_path, generator_path, p_metadata, keypoint_refiner_path)
-  input_names = ["images", "masks"] + (["keypoints", "switches"] if kind == "landmarks" else [])
+  input_names = ["images", "masks"] + (["labels"] if p_metadata.get("class_conditional") else
+                                       ["keypoints", "switches"] if kind == "landmarks" else [])
   metadata = dict(p_metadata, kind="inpainter", signature="serving_default",
                   input_names=input_names, output_key="inpainted")
 

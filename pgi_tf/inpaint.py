@@ -67,16 +67,23 @@ class Inpainter:
       `pgi_tf.structural.priors.SilhouettePrior` or `LandmarkPrior`); P then takes (I_d, M, S)
       and G, D take S. None: M_z. A LandmarkPrior runs dlib through tf.numpy_function, which
       XLA cannot compile: jit_compile is refused with it.
+    num_classes: > 0 for a class-conditional BigGAN (§6.3.3): P takes (I_d, M, y) and G takes
+      (z, y) with y the one-hot label; `inpaint(labels=...)` gives the labels, or
+    class_predictor: callable (masked_images, masks) -> logits [N, num_classes] (the
+      fine-tuned masked-image ResNet-101) predicts them when none are given (--label=auto).
   """
 
   def __init__(self, *, generator: Callable, z_dim: int, prior_predictor: Callable | None = None,
                discriminator: Callable | None = None, z_distribution: str = "uniform",
                z_support=(-1.0, 1.0), iterative: IterativeConfig = IterativeConfig(),
-               jit_compile: bool = False, structural_prior: Callable | None = None):
+               jit_compile: bool = False, structural_prior: Callable | None = None,
+               num_classes: int = 0, class_predictor: Callable | None = None):
     if jit_compile and getattr(structural_prior, "kind", "") == "landmarks":
       raise InputError("--jit_compile: the landmark prior runs dlib outside the graph; XLA cannot compile it")
     self.generator = generator
     self.structural_prior = structural_prior
+    self.num_classes = int(num_classes)
+    self.class_predictor = class_predictor
     self.prior_predictor = prior_predictor
     self.discriminator = discriminator
     self.z_dim = z_dim
@@ -106,20 +113,25 @@ class Inpainter:
     return tf.clip_by_value(z, low, high)
 
   # ------------------------------------------------------------------ M_z or M_{z+S}
-  def _conditions(self, masked_images, masks):
+  def _conditions(self, masked_images, masks, class_conditions=None):
+    if class_conditions is not None:
+      return class_conditions
     return None if self.structural_prior is None else self.structural_prior(masked_images, masks)
 
   def _generate(self, z, conditions):
     return self.generator(z) if conditions is None else self.generator([z, conditions])
 
   def _discriminate(self, images, conditions):
-    return self.discriminator(images) if conditions is None else self.discriminator([images, conditions])
+    # D sees the structural prior S; never the class (critics and compare_gan's D are unconditional).
+    if conditions is None or self.num_classes:
+      return self.discriminator(images)
+    return self.discriminator([images, conditions])
 
   # ------------------------------------------------------------------ single pass (Eq. 8)
-  def _single_impl(self, images, masks):
+  def _single_impl(self, images, masks, class_conditions=None):
     masks = tf.cast(masks, tf.float32)
     masked_images = (1.0 - masks) * images
-    conditions = self._conditions(masked_images, masks)
+    conditions = self._conditions(masked_images, masks, class_conditions)
     if conditions is None:
       z = self.prior_predictor([masked_images, masks])
     else:
@@ -127,19 +139,19 @@ class Inpainter:
     generated = self._generate(z, conditions)
     return compose(images=images, masks=masks, generated_images=generated), generated, z
 
-  def predict_z(self, images, masks) -> tf.Tensor:
+  def predict_z(self, images, masks, class_conditions=None) -> tf.Tensor:
     if self.prior_predictor is None:
       raise ValueError("single / hybrid inpainting needs a prior predictor")
-    return self._single(images, masks)[2]
+    return self._single(images, masks, class_conditions)[2]
 
   # ------------------------------------------------------------------ search (Eq. 2)
-  def _search_impl(self, images, masks, initial_z, iterations):
+  def _search_impl(self, images, masks, initial_z, iterations, class_conditions=None):
     """Adam on z for `iterations` steps of Yeh et al.'s loss, in one tf.while_loop."""
     cfg = self.iterative_config
     masks = tf.cast(masks, tf.float32)
     masked_images = (1.0 - masks) * images
     weights = losses.yeh_importance_weights(masks, window=cfg.window)
-    conditions = self._conditions(masked_images, masks)  # M_{z+S}: the search runs under S
+    conditions = self._conditions(masked_images, masks, class_conditions)  # the search runs under S or y
 
     def loss_fn(z):
       generated = self._generate(z, conditions)
@@ -177,12 +189,21 @@ class Inpainter:
       return self.iterative_config.iterations
     return default_iterations(resolution)
 
+  def predict_labels(self, images, masks) -> tf.Tensor:
+    """--label=auto: the class predictor's top-1 class of each masked image (§6.3.3)."""
+    if self.class_predictor is None:
+      raise ValueError("labels: this BigGAN model is class-conditional; give labels or a class predictor")
+    masks = tf.cast(masks, tf.float32)
+    logits = self.class_predictor((1.0 - masks) * tf.cast(images, tf.float32), masks)
+    return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
   def inpaint(self, images, masks, *, mode: str = "single", iterations: int | None = None,
-              refine_steps: int = 100, seed: int = 0) -> dict[str, tf.Tensor]:
-    """Returns {"inpainted", "generated", "z"} for a batch.
+              refine_steps: int = 100, seed: int = 0, labels=None) -> dict[str, tf.Tensor]:
+    """Returns {"inpainted", "generated", "z"} (+ "labels" for a class-conditional G) for a batch.
 
     mode: single (Eq. 8), iterative (Eq. 2 from z ~ p_z, `iterations` steps; default from
     the resolution as in §6.3.1), hybrid (Eq. 2 from P's z for `refine_steps`).
+    labels: class-conditional G only: int [N] class indices; None -> the class predictor's.
     """
     if mode not in MODES:
       raise ValueError(f"mode={mode!r}: choose one of {MODES}")
@@ -191,16 +212,23 @@ class Inpainter:
       raise ValueError(f"mode={mode!r}: single / hybrid inpainting needs a prior predictor")
     images = tf.convert_to_tensor(images, tf.float32)
     masks = tf.convert_to_tensor(masks, tf.float32)
+    class_conditions = None
+    if self.num_classes:
+      labels = self.predict_labels(images, masks) if labels is None else tf.convert_to_tensor(labels, tf.int32)
+      class_conditions = tf.one_hot(labels, self.num_classes)
     if mode == "single":
-      inpainted, generated, z = self._single(images, masks)
+      inpainted, generated, z = self._single(images, masks, class_conditions)
     elif mode == "iterative":
       steps = iterations if iterations is not None else self.iterations_for(images.shape[1])
       initial = self.sample_z(tf.shape(images)[0], seed)
-      inpainted, generated, z = self._search(images, masks, initial, tf.constant(steps))
+      inpainted, generated, z = self._search(images, masks, initial, tf.constant(steps), class_conditions)
     else:  # hybrid
-      initial = self.predict_z(images, masks)
-      inpainted, generated, z = self._search(images, masks, initial, tf.constant(refine_steps))
-    return {"inpainted": inpainted, "generated": generated, "z": z}
+      initial = self.predict_z(images, masks, class_conditions)
+      inpainted, generated, z = self._search(images, masks, initial, tf.constant(refine_steps), class_conditions)
+    outputs = {"inpainted": inpainted, "generated": generated, "z": z}
+    if self.num_classes:
+      outputs["labels"] = labels
+    return outputs
 
 
 def poisson_blend(*, images: np.ndarray, generated_images: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -23,8 +23,10 @@ from typing import Iterable
 import numpy as np
 import tensorflow as tf
 
+from pgi_tf import generators
 from pgi_tf import hub
 from pgi_tf import inpaint
+from pgi_tf import photo_realism
 from pgi_tf import visualize
 from pgi_tf.data import images as images_lib
 from pgi_tf.data import masks as masks_lib
@@ -35,11 +37,13 @@ from pgi_tf.train import runtime
 @dataclasses.dataclass
 class Models:
   """The frozen networks of one model directory and their metadata."""
-  generator: hub.HubModuleLayer
-  discriminator: hub.HubModuleLayer | None
+  generator: object  # a generator adapter (`pgi_tf.generators`): z (+ condition) -> [-1, 1]
+  discriminator: object | None
   prior_predictor: hub.HubModuleLayer | None
-  metadata: dict
+  metadata: dict  # the resolved generator's (resolution, z prior, family, class_index, ...)
   structural_prior: object | None = None  # M_{z+S}: (I_d, M) -> S; None for M_z
+  class_predictor: object | None = None  # class-conditional BigGAN: (I_d, M) -> logits (--label=auto)
+  photo_realism: dict = dataclasses.field(default_factory=lambda: {"photo_realism": "off", "discriminator": "none"})
 
   @property
   def resolution(self) -> int:
@@ -48,6 +52,18 @@ class Models:
   @property
   def channels(self) -> int:
     return self.metadata["channels"]
+
+  @property
+  def class_conditional(self) -> bool:
+    return generators.class_conditional(self.metadata)
+
+  def record(self) -> dict:
+    """What every output's metadata says about the networks used."""
+    return {"generator": self.metadata.get("generator", "ours"), "generator_path": self.generator.handle,
+            "standin": bool(self.metadata.get("standin", False)), **self.photo_realism,
+            "structural_prior": self.metadata.get("structural_prior", "none"),
+            "class_conditional": self.class_conditional, "class_index": self.metadata.get("class_index"),
+            "truncation": self.metadata.get("truncation")}
 
 
 # The bundled model of each --structural_prior (M_z and M_{z+S} on Fashion-MNIST at 32 px).
@@ -69,13 +85,21 @@ def default_model_dir(structural_prior: str) -> str:
 
 def load_models(*, model_dir: str = "", generator: str = "", discriminator: str = "",
                 prior_predictor: str = "", need_prior_predictor: bool = True,
-                structural_prior: str = "auto", keypoint_refiner: str = "") -> Models:
-  """Loads G (+ D, + P, + S) from a model directory (generator/, discriminator/,
-  prior_predictor/, keypoint_refiner/) or from explicit paths, which win. discriminator
-  "none" turns D off.
+                structural_prior: str = "auto", keypoint_refiner: str = "", photo_realism_policy: str = "auto",
+                class_predictor: str = "", truncation: float | None = None,
+                class_index: int | None = None) -> Models:
+  """Loads G (+ D, + P, + S, + the class predictor) from a model directory (generator/,
+  discriminator/, prior_predictor/, keypoint_refiner/, class_predictor/) or explicit paths,
+  which win.
 
+  generator: a registry name (progan-128, biggan-256, ...), a TF-Hub handle or a module
+    directory; default: model_dir/generator/, else the generator P was trained against (its
+    metadata), so a train_prior export directory is a model directory too. G is resolved with
+    the class_index / truncation / output_resolution P was trained with.
+  discriminator / photo_realism_policy: `pgi_tf.photo_realism` ("none" turns D off).
   structural_prior: "auto" takes the model's (from G's metadata); "none" / "silhouette" must
-  match it (a conditioned G cannot run without its prior, nor an M_z model with one).
+    match it (a conditioned G cannot run without its prior, nor an M_z model with one).
+  truncation, class_index: BigGAN without a P (iterative mode): how to build G.
   """
   def pick(explicit: str, name: str) -> str:
     if explicit:
@@ -87,24 +111,27 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
       return path if os.path.isdir(path) else ""
     return ""
 
-  generator_path = pick(generator, "generator")
-  if not generator_path:
-    raise InputError(f"--model_dir={model_dir}: has no generator/ (or pass --generator)")
-  g = hub.load_generator(generator_path)
-  if g.metadata is None:
-    raise InputError(f"--generator={generator_path}: module has no {hub.METADATA_FILENAME}")
-  d_path = "" if discriminator == "none" else pick(discriminator, "discriminator")
-  d = hub.load_discriminator(d_path) if d_path else None
   p_path = pick(prior_predictor, "prior_predictor")
+  p_metadata = (hub.read_metadata(p_path) or {}) if p_path else {}
+  generator_spec = pick(generator, "generator") or p_metadata.get("generator_path", "")
+  if not generator_spec:
+    raise InputError(f"--model_dir={model_dir}: has no generator/ (or pass --generator)")
+  if p_metadata:  # G exactly as P was trained against it
+    class_index, truncation = p_metadata.get("class_index"), p_metadata.get("truncation")
+  g, g_metadata = generators.resolve_generator(
+      generator_spec, class_index=class_index, truncation=truncation,
+      output_resolution=p_metadata.get("output_resolution") or None)
+  d, realism = photo_realism.load(photo_realism_policy, discriminator=pick(discriminator, "discriminator")
+                                  if discriminator != "none" else "none", generator_metadata=g_metadata)
   p = None
   if p_path:
-    p = hub.load_prior_predictor(p_path, generator_path=generator_path)
+    p = hub.load_prior_predictor(p_path, generator_path=g.handle)
   elif need_prior_predictor:
     raise InputError(f"--model_dir={model_dir}: has no prior_predictor/ (or pass --prior_predictor); "
                      "--mode=iterative needs none")
-  model_kind = g.metadata.get("structural_prior", "none")
+  model_kind = g_metadata.get("structural_prior", "none")
   if structural_prior not in ("auto", model_kind):
-    raise InputError(f"--structural_prior={structural_prior}: the model ({generator_path}) is "
+    raise InputError(f"--structural_prior={structural_prior}: the model ({generator_spec}) is "
                      f"{'M_z (no structural prior)' if model_kind == 'none' else 'conditioned on ' + model_kind}")
   prior = None
   if model_kind != "none":
@@ -112,10 +139,39 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
     refiner_path = pick(keypoint_refiner, "keypoint_refiner") or (
         (p.metadata or {}).get("keypoint_refiner", "") if p is not None else "")
     prior = priors.load_structural_prior(model_kind, refiner_path=refiner_path,
-                                         num_rays=g.metadata.get("num_rays", 0) or 16,
-                                         upsample=g.metadata.get("landmark_upsample", 1))
-  return Models(generator=g, discriminator=d, prior_predictor=p, metadata=dict(g.metadata),
-                structural_prior=prior)
+                                         num_rays=g_metadata.get("num_rays", 0) or 16,
+                                         upsample=g_metadata.get("landmark_upsample", 1))
+  classifier = None
+  classifier_path = pick(class_predictor, "class_predictor")
+  if classifier_path:
+    if not generators.class_conditional(g_metadata):
+      raise InputError(f"--class_predictor={classifier_path}: {g_metadata.get('generator')} is not a "
+                       "class-conditional generator")
+    from pgi_tf.train import class_predictor as class_predictor_lib  # late: pulls in keras.applications
+    classifier = class_predictor_lib.load_class_predictor(classifier_path, flag="--class_predictor")
+    if classifier.num_classes != g_metadata["num_classes"] or classifier.resolution != g_metadata["resolution"]:
+      raise InputError(f"--class_predictor={classifier_path}: predicts {classifier.num_classes} classes at "
+                       f"{classifier.resolution} px; the generator has {g_metadata['num_classes']} at "
+                       f"{g_metadata['resolution']} px")
+  return Models(generator=g, discriminator=d, prior_predictor=p, metadata=dict(g_metadata),
+                structural_prior=prior, class_predictor=classifier, photo_realism=realism)
+
+
+def parse_label(label: str, models: Models, *, flag: str = "--label") -> int | None:
+  """--label=auto|INT: None (predict from the masked image) or a checked class index."""
+  if label in ("", "auto"):
+    if models.class_conditional and models.class_predictor is None:
+      raise InputError(f"{flag}=auto: {models.metadata.get('generator')} is class-conditional; pass "
+                       "--class_predictor=PATH (binaries/train_class_predictor.py) or --label=INT")
+    return None
+  try:
+    value = int(label)
+  except ValueError:
+    raise InputError(f"{flag}={label}: give auto or a class index") from None
+  if not models.class_conditional:
+    raise InputError(f"{flag}={label}: {models.metadata.get('generator')} is not class-conditional "
+                     "(a BigGAN trained without --config.class_index)")
+  return generators.check_label(value, models.metadata, flag=flag)
 
 
 def make_inpainter(models: Models, **kwargs) -> inpaint.Inpainter:
@@ -124,7 +180,8 @@ def make_inpainter(models: Models, **kwargs) -> inpaint.Inpainter:
       prior_predictor=models.prior_predictor, z_dim=models.metadata["z_dim"],
       z_distribution=models.metadata.get("z_distribution", "uniform"),
       z_support=models.metadata.get("z_support", (-1.0, 1.0)), structural_prior=models.structural_prior,
-      **kwargs)
+      num_classes=models.metadata.get("num_classes", 0) if models.class_conditional else 0,
+      class_predictor=models.class_predictor, **kwargs)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -163,12 +220,16 @@ def _resize(array: np.ndarray, size: int, method: str) -> np.ndarray:
 def inpaint_files(*, models: Models, input_path: str, output_dir: str, mask_path: str = "",
                   mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
                   iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
-                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4) -> dict:
-  """Inpaints every image under input_path; writes results, grid.png and results.json."""
+                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto") -> dict:
+  """Inpaints every image under input_path; writes results, grid.png and results.json.
+
+  label: class-conditional BigGAN models: "auto" (the class predictor's class of each masked
+  image) or a class index for every image."""
   if mode not in inpaint.MODES:
     raise InputError(f"--mode={mode}: choose one of {', '.join(inpaint.MODES)}")
   if mode in ("single", "hybrid") and models.prior_predictor is None:
     raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
+  fixed_label = parse_label(label, models)
   root, relative = list_inputs(input_path)
   first_with_stem: dict[str, str] = {}
   for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
@@ -203,13 +264,17 @@ def inpaint_files(*, models: Models, input_path: str, output_dir: str, mask_path
                           (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
                           for m in full_masks])
   generated = np.zeros_like(model_images)
+  labels_used: list[int] = []
   bar = runtime.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
   start = time.perf_counter()
   for first in range(0, len(relative), batch_size):
     chunk = slice(first, first + batch_size)
+    chunk_labels = None if fixed_label is None else np.full([len(model_images[chunk])], fixed_label, np.int32)
     out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
-                            refine_steps=refine_steps, seed=seed + first)
+                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
     generated[chunk] = out["generated"].numpy()
+    if "labels" in out:
+      labels_used.extend(int(v) for v in np.asarray(out["labels"]))
     bar.update(len(model_images[chunk]))
   bar.close()
   seconds = time.perf_counter() - start
@@ -244,9 +309,10 @@ def inpaint_files(*, models: Models, input_path: str, output_dir: str, mask_path
   summary = {"mode": mode, "images": len(relative), "seconds": round(seconds, 4),
              "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
              "resolution": resolution, "outputs": written, "grid": grid_path,
-             "poisson_blend": poisson_blend,
-             "photo_realism": "discriminator" if models.discriminator is not None else "off",
-             "structural_prior": models.metadata.get("structural_prior", "none")}
+             "poisson_blend": poisson_blend, **models.record()}
+  if models.class_conditional:
+    summary["label_source"] = "given" if fixed_label is not None else "predicted"
+    summary["labels"] = dict(zip(relative, labels_used))
   tmp = os.path.join(output_dir, "results.json.tmp")
   with open(tmp, "w") as f:
     json.dump(summary, f, indent=2)

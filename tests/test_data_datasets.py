@@ -515,3 +515,21 @@ def test_tfds_cars196_bbox_and_imagenet_split_with_fake_module(monkeypatch):
          channels=3)
   with pytest.raises(InputError, match=r"^source=tfds:nope: unknown TFDS dataset"):
     make(source="tfds:nope", data_dir=None, split="train", resolution=16, channels=3)
+
+
+def test_skimage_source_is_the_centre_crops_of_the_photographs():
+  from skimage import data
+  from pgi_tf.data import skimage_photos
+  batch, labels = next(iter(datasets.make_image_dataset(
+      source="skimage", data_dir=None, split="train", resolution=16, channels=3, batch_size=9,
+      shuffle=False, repeat=False, with_labels=True)))
+  assert batch.shape == (9, 16, 16, 3) and list(labels.numpy()) == list(range(9))
+  chelsea = data.chelsea()  # 300 x 451: the centred 300 x 300 square
+  left = (451 - 300) // 2
+  expected = tf.image.resize(chelsea[None, :, left:left + 300].astype(np.float32), [16, 16], method="area",
+                             antialias=True)[0].numpy()
+  np.testing.assert_allclose((batch[1].numpy() + 1.0) * 127.5, np.round(expected), atol=1e-3)
+  grey = next(iter(datasets.make_image_dataset(source="skimage", data_dir=None, split="test", resolution=16,
+                                               channels=1, batch_size=9, shuffle=False, repeat=False)))
+  assert grey.shape == (9, 16, 16, 1)
+  assert len(skimage_photos.PHOTOS) == datasets.count_examples(source="skimage", data_dir=None, split="val")

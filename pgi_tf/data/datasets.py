@@ -30,15 +30,34 @@ with `with_labels=True`) from one of `SOURCES`:
   svhn           SVHN cropped digits, `train_32x32.mat` / `test_32x32.mat` (X [32, 32, 3, N]
                  uint8, y [N, 1] in 1..10, where 10 means the digit 0). Resized 32 -> R
                  (the paper uses 64). Labels: the digit, 0..9.
+  imagenet       ILSVRC2012 classification (§6.3.3: BigGAN inpainting, the masked-image class
+                 predictor). `data_dir/train/<wnid>/*.JPEG`; validation either in class folders
+                 `data_dir/val/<wnid>/*.JPEG` (after valprep.sh) or flat `data_dir/val/*.JPEG`
+                 labelled by Kaggle's `LOC_val_solution.csv` (ImageId,PredictionString; the
+                 string starts with the wnid). Kaggle's nesting `ILSVRC/Data/CLS-LOC/` is found
+                 too; `val/` may be called `validation/`. Splits: train; val and test are both
+                 the 50k validation images (the official test labels were never released, and
+                 the paper's test images are drawn from the validation set). Labels 0..999:
+                 the wnid's index in `LOC_synset_mapping.txt` when data_dir has it (its order;
+                 every wnid folder and csv label must be in it), else in the sorted wnid
+                 folders of train/ (else val/, else the csv) -- the standard Keras / BigGAN
+                 order when all 1000 classes are there. Centre square crop resized to R (the
+                 paper: "Images are resized to 256x256"); grey and CMYK JPEGs (and the one PNG
+                 named .JPEG) become RGB. `split_file`: paths relative to data_dir;
+                 `balanced_subset` picks "10000 images equally sampled across classes".
+  skimage        scikit-image's nine RGB sample photographs (astronaut, chelsea, ...; no files, no
+                 download), label = index: the offline source of the RGB presets' smoke variants
+                 (pgi_tf/data/skimage_photos.py). Every split is all nine; never a benchmark.
   tfds:<name>    TensorFlow Datasets, if installed and the data is prepared (see tfds_source).
 
 Pipelines: shuffle (seeded, reshuffled each epoch) -> repeat -> parallel decode/crop/resize ->
 batch -> prefetch. In-memory sources (Fashion-MNIST, SVHN) shuffle indices and gather whole
 batches, so there is no per-example map at all.
 """
+import csv
 import os
 import re
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import scipy.io
@@ -46,17 +65,19 @@ import tensorflow as tf
 
 from pgi_tf.data import fashion_mnist
 from pgi_tf.data import images as images_lib
+from pgi_tf.data import skimage_photos
 from pgi_tf.data import tfds_source
 from pgi_tf.errors import InputError
 
-SOURCES = ("fashion_mnist", "folder", "celeba", "cars", "svhn", "tfds:<name>")
+SOURCES = ("fashion_mnist", "folder", "celeba", "cars", "svhn", "imagenet", "skimage", "tfds:<name>")
 SPLITS = ("train", "test", "val")
 DEFAULT_DATA_DIRS = {"fashion_mnist": fashion_mnist.DEFAULT_DATA_DIR}
 CELEBA_PARTITIONS = {"train": 0, "val": 1, "test": 2}
 # Channels of each fixed dataset; the model's `channels` must match.
-_SOURCE_CHANNELS = {"fashion_mnist": 1, "celeba": 3, "cars": 3, "svhn": 3}
+_SOURCE_CHANNELS = {"fashion_mnist": 1, "celeba": 3, "cars": 3, "svhn": 3, "imagenet": 3}
 _SPLITS_BY_SOURCE = {"fashion_mnist": ("train", "val", "test"), "cars": ("train", "test"),
-                     "svhn": ("train", "test")}
+                     "svhn": ("train", "test"), "imagenet": ("train", "val", "test")}
+_SPLIT_FILE_SOURCES = ("folder", "celeba", "imagenet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +133,8 @@ class FileExamples:
     paths: absolute file paths.
     boxes: int32 [N, 4], meaning depends on `crop` (zeros when unused).
     labels: int32 [N], -1 when the source has none.
-    crop: "none", "celeba_aligned", "celeba_wild" (boxes = x, y, w, h, 0-based) or "cars"
+    crop: "none", "center_square" (imagenet), "celeba_aligned", "celeba_wild" (boxes =
+      x, y, w, h, 0-based) or "cars"
       (boxes = x1, y1, x2, y2, 1-based inclusive).
     file_channels: channels each file must have (pre-flight), or None to accept both and let
       the decoder convert (datasets known to be colour with a few grey files).
@@ -291,10 +313,242 @@ def cars_examples(*, data_dir: str, split: str, require_labels: bool = False) ->
       labels=[record["label"] for record in records], crop="cars")
 
 
+# ---------------------------------------------------------------------------------------------
+# ImageNet (ILSVRC2012 classification).
+# ---------------------------------------------------------------------------------------------
+
+IMAGENET_SYNSET_MAPPING = "LOC_synset_mapping.txt"
+IMAGENET_VAL_SOLUTION = "LOC_val_solution.csv"
+IMAGENET_NUM_CLASSES = 1000
+_WNID = re.compile(r"n\d{8}")
+# Kaggle's "imagenet-object-localization-challenge" nests the images here.
+_IMAGENET_KAGGLE_ROOT = os.path.join("ILSVRC", "Data", "CLS-LOC")
+
+
+def _imagenet_image_root(data_dir: str) -> str:
+  nested = os.path.join(data_dir, _IMAGENET_KAGGLE_ROOT)
+  return nested if os.path.isdir(nested) else data_dir
+
+
+def _imagenet_metadata_file(data_dir: str, name: str) -> str | None:
+  """`name` in data_dir, or next to the images of Kaggle's nested layout."""
+  for directory in (data_dir, _imagenet_image_root(data_dir)):
+    if os.path.isfile(os.path.join(directory, name)):
+      return os.path.join(directory, name)
+  return None
+
+
+def _imagenet_split_dir(image_root: str, split: str) -> str | None:
+  names = ("train",) if split == "train" else ("val", "validation")
+  return _first_existing(image_root, names, kind="dir")
+
+
+def _wnid_folders(directory: str | None) -> list[str]:
+  """Sorted names of the wnid sub-folders of `directory` (other entries are ignored)."""
+  if directory is None:
+    return []
+  return sorted(entry.name for entry in os.scandir(directory)
+                if entry.is_dir() and _WNID.fullmatch(entry.name))
+
+
+def _read_synset_mapping(path: str) -> list[str]:
+  """wnids of `LOC_synset_mapping.txt` (lines `n01440764 tench, Tinca tinca`), in file order."""
+  wnids: list[str] = []
+  with open(path, encoding="utf-8") as stream:
+    for line_number, line in enumerate(stream, start=1):
+      if not line.strip():
+        continue
+      wnid = line.split()[0]
+      if not _WNID.fullmatch(wnid):
+        raise InputError(f"{path}:{line_number}: expected a wnid such as n01440764, got {wnid[:40]!r}")
+      if wnid in wnids:
+        raise InputError(f"{path}:{line_number}: wnid {wnid} is listed twice")
+      wnids.append(wnid)
+  if not wnids:
+    raise InputError(f"{path}: lists no wnids")
+  return wnids
+
+
+def read_imagenet_val_solution(path: str) -> dict[str, tuple[str, int]]:
+  """Kaggle's LOC_val_solution.csv: ImageId -> (wnid, line number).
+
+  The header is `ImageId,PredictionString`; the string is `wnid x1 y1 x2 y2 [wnid ...]` (one
+  box per object, all of the image's class), so its first token is the label.
+  """
+  solution = {}
+  with open(path, encoding="utf-8", newline="") as stream:
+    rows = csv.reader(stream)
+    header = next(rows, None)
+    if header is None or [field.strip() for field in header[:2]] != ["ImageId", "PredictionString"]:
+      raise InputError(f"{path}:1: expected the header ImageId,PredictionString")
+    for line_number, row in enumerate(rows, start=2):
+      if not row or not "".join(row).strip():
+        continue
+      tokens = row[1].split() if len(row) >= 2 else []
+      if not tokens or not _WNID.fullmatch(tokens[0]):
+        raise InputError(f"{path}:{line_number}: expected ImageId,wnid ..., got {','.join(row)[:80]!r}")
+      solution[row[0].strip()] = (tokens[0], line_number)
+  if not solution:
+    raise InputError(f"{path}: lists no images")
+  return solution
+
+
+def imagenet_class_names(data_dir: str) -> list[str]:
+  """The wnids in label order: label i is the i-th (see the module docstring for the rule).
+
+  Raises:
+    InputError: naming the mapping file when a wnid folder is missing from it, or data_dir
+      when no class list can be found.
+  """
+  if not os.path.isdir(data_dir):
+    raise InputError(f"data_dir={data_dir}: directory does not exist")
+  image_root = _imagenet_image_root(data_dir)
+  folders = {split: _wnid_folders(_imagenet_split_dir(image_root, split)) for split in ("train", "val")}
+  mapping_path = _imagenet_metadata_file(data_dir, IMAGENET_SYNSET_MAPPING)
+  if mapping_path is not None:
+    wnids = _read_synset_mapping(mapping_path)
+    known = set(wnids)
+    for split, names in folders.items():
+      unknown = [name for name in names if name not in known]
+      if unknown:
+        raise InputError(f"{mapping_path}: does not list the {split} folder {unknown[0]} "
+                         f"({len(unknown)} unknown wnid folder(s))")
+    return wnids
+  if folders["train"] or folders["val"]:
+    return folders["train"] or folders["val"]
+  solution_path = _imagenet_metadata_file(data_dir, IMAGENET_VAL_SOLUTION)
+  if solution_path is not None:
+    return sorted({wnid for wnid, _ in read_imagenet_val_solution(solution_path).values()})
+  raise InputError(f"data_dir={data_dir}: no ImageNet class list: expected train/<wnid>/ "
+                   f"folders, val/<wnid>/ folders, {IMAGENET_SYNSET_MAPPING} or {IMAGENET_VAL_SOLUTION}")
+
+
+def _image_files_in(directory: str) -> list[str]:
+  """Image files directly in `directory` (extensions matched case-insensitively: .JPEG)."""
+  return sorted(entry.path for entry in os.scandir(directory)
+                if entry.is_file() and entry.name.lower().endswith(images_lib.IMAGE_EXTENSIONS))
+
+
+class _ImagenetLabeler:
+  """Label of an image path: its wnid folder, or its row of LOC_val_solution.csv."""
+
+  def __init__(self, data_dir: str):
+    self.class_names = imagenet_class_names(data_dir)
+    self.index = {wnid: label for label, wnid in enumerate(self.class_names)}
+    self.data_dir = data_dir
+    self._solution = None
+    self.solution_path = _imagenet_metadata_file(data_dir, IMAGENET_VAL_SOLUTION)
+
+  def from_folder(self, wnid: str, *, path: str) -> int:
+    if wnid not in self.index:
+      raise InputError(f"{path}: wnid folder {wnid} is not one of the {len(self.index)} classes")
+    return self.index[wnid]
+
+  def from_solution(self, path: str, *, what: str) -> int:
+    if self.solution_path is None:
+      raise InputError(f"{os.path.join(self.data_dir, IMAGENET_VAL_SOLUTION)}: not found, needed "
+                       f"to label {what} (or sort val/ into wnid folders with valprep.sh)")
+    if self._solution is None:
+      self._solution = read_imagenet_val_solution(self.solution_path)
+    image_id = os.path.splitext(os.path.basename(path))[0]
+    if image_id not in self._solution:
+      raise InputError(f"{self.solution_path}: has no row for {image_id} ({path})")
+    wnid, line_number = self._solution[image_id]
+    if wnid not in self.index:
+      raise InputError(f"{self.solution_path}:{line_number}: unknown wnid {wnid} (not one of "
+                       f"the {len(self.index)} classes)")
+    return self.index[wnid]
+
+  def from_path(self, path: str, *, what: str) -> int:
+    parent = os.path.basename(os.path.dirname(path))
+    if _WNID.fullmatch(parent):
+      return self.from_folder(parent, path=path)
+    return self.from_solution(path, what=what)
+
+
+def imagenet_examples(*, data_dir: str, split: str, split_file: str | None = None) -> FileExamples:
+  """ImageNet files of a split with their labels (layout and label rule: module docstring).
+
+  With `split_file` (paths relative to data_dir), the listed files are used instead of the
+  split folder; each is labelled by its wnid folder, or else by LOC_val_solution.csv.
+  """
+  labeler = _ImagenetLabeler(data_dir)
+  if split_file is not None:
+    paths = images_lib.read_split_file(split_file, directory=data_dir)
+    labels = [labeler.from_path(path, what=f"{path} listed in {split_file}") for path in paths]
+  else:
+    image_root = _imagenet_image_root(data_dir)
+    split_dir = _imagenet_split_dir(image_root, split)
+    if split_dir is None:
+      folder = "train" if split == "train" else "val"
+      raise InputError(f"{os.path.join(image_root, folder)}: ImageNet {folder} folder not found "
+                       f"(split={split})")
+    paths, labels = [], []
+    wnids = _wnid_folders(split_dir)
+    if wnids:  # class folders: train/, or val/ after valprep.sh
+      for wnid in wnids:
+        files = _image_files_in(os.path.join(split_dir, wnid))
+        label = labeler.from_folder(wnid, path=os.path.join(split_dir, wnid))
+        paths.extend(files)
+        labels.extend([label] * len(files))
+    elif split != "train":  # flat val/ labelled by the csv
+      paths = _image_files_in(split_dir)
+      labels = [labeler.from_solution(path, what=f"the flat {split_dir}") for path in paths]
+    if not paths:
+      raise InputError(f"{split_dir}: no .JPEG images found (expected {split_dir}/<wnid>/*.JPEG"
+                       + ("" if split == "train" else f" or {split_dir}/*.JPEG") + ")")
+  # file_channels=None: the few grey and CMYK files are converted to RGB by the decoder.
+  return FileExamples(paths=paths, labels=labels, crop="center_square", file_channels=None)
+
+
+def balanced_subset(paths: Sequence[str], labels: Sequence[int], *, count: int, seed: int) -> np.ndarray:
+  """Indices of `count` examples equally sampled across classes, deterministic by `seed`.
+
+  The paper's test set is "10000 images equally sampled across classes from validation set
+  of ImageNet", i.e. 10 per class. Each class gives count // K examples (K = number of
+  classes present); the count % K left over go one each to classes drawn with the seed.
+  Within a class, files are drawn from the path-sorted list, so the choice does not depend
+  on the order of `paths`. To fix the subset as a split file:
+
+    examples = imagenet_examples(data_dir=d, split="val")
+    chosen = balanced_subset(examples.paths, examples.labels, count=10000, seed=0)
+    open("val_10k.txt", "w").write("".join(os.path.relpath(examples.paths[i], d) + "\\n"
+                                          for i in chosen))
+
+  Returns:
+    int64 indices into `paths`, sorted.
+
+  Raises:
+    InputError: when count is not positive, or a class has too few examples for its share.
+  """
+  labels = np.asarray(labels).reshape(-1)
+  if len(paths) != len(labels):
+    raise ValueError(f"{len(paths)} paths but {len(labels)} labels")
+  if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+    raise InputError(f"count={count!r}: must be a positive integer")
+  classes = np.unique(labels)
+  if count > len(labels):
+    raise InputError(f"count={count}: larger than the {len(labels)} examples")
+  rng = np.random.default_rng(seed)
+  share = np.full(len(classes), count // len(classes))
+  share[rng.permutation(len(classes))[:count % len(classes)]] += 1
+  chosen = []
+  for klass, wanted in zip(classes, share):
+    members = np.flatnonzero(labels == klass)
+    if len(members) < wanted:
+      raise InputError(f"count={count}: class {klass} has {len(members)} examples, fewer than its "
+                       f"share of {wanted}")
+    members = members[np.argsort([paths[i] for i in members], kind="stable")]
+    chosen.extend(members[rng.choice(len(members), size=wanted, replace=False)])
+  return np.sort(np.asarray(chosen, np.int64))
+
+
 def _crop_for(crop: str) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
   """In-graph crop of a decoded image given its per-file box (see FileExamples.crop)."""
   if crop == "none":
     return lambda image, box: image
+  if crop == "center_square":
+    return lambda image, box: images_lib.center_square_crop(image)
   if crop == "celeba_aligned":
     return lambda image, box: images_lib.celeba_aligned_face_crop(image)
   if crop == "celeba_wild":
@@ -453,7 +707,7 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
   """Batches of images in [-1, 1] from one of `SOURCES` (details in the module docstring).
 
   Args:
-    source: "fashion_mnist", "folder", "celeba", "cars", "svhn" or "tfds:<name>".
+    source: "fashion_mnist", "folder", "celeba", "cars", "svhn", "imagenet" or "tfds:<name>".
     data_dir: the dataset's directory; None -> the source's default (fashion_mnist:
       /usr/share/datasets/fashion-mnist; tfds: TFDS's default). Others require it.
     split: "train", "test" or "val" (not every source has all three).
@@ -464,8 +718,8 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
     repeat: repeat forever.
     seed: shuffle seed; the same seed gives the same order.
     drop_remainder: drop the last partial batch (static batch dimension).
-    split_file: folder and celeba only: text file, one image path per line, relative to the
-      image folder; replaces the split rule.
+    split_file: folder, celeba and imagenet only: text file, one image path per line,
+      relative to the image folder (imagenet: to data_dir); replaces the split rule.
     with_labels: yield (images, int32 labels [B]).
     num_parallel_calls: parallelism of the decode / transform map.
     preflight: check every image file (header, truncation, channels) before returning, so
@@ -484,12 +738,19 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
   if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
       batch_size < 1):
     raise InputError(f"batch_size={batch_size!r}: must be a positive integer")
-  if split_file is not None and kind not in ("folder", "celeba"):
-    raise InputError(f"split_file={split_file}: only the folder and celeba sources take a "
-                     f"split file")
+  if split_file is not None and kind not in _SPLIT_FILE_SOURCES:
+    raise InputError(f"split_file={split_file}: only the folder and celeba (and imagenet) "
+                     f"sources take a split file")
   _check_source_channels(kind, channels)
   pipeline_args = dict(batch_size=int(batch_size), shuffle=shuffle, repeat=repeat, seed=seed,
                        drop_remainder=drop_remainder, num_parallel_calls=num_parallel_calls)
+
+  if kind == "skimage":  # no files: scikit-image's photographs, already at R
+    images, labels = skimage_photos.load_photos(resolution=resolution, channels=channels)
+    _check_batch_count(source=kind, split=split, count=len(images), batch_size=batch_size,
+                       drop_remainder=drop_remainder, repeat=repeat)
+    return _array_pipeline(images, labels, batch_transform=lambda batch: tf.cast(batch, tf.float32) / 127.5 - 1.0,
+                           with_labels=with_labels, **pipeline_args)
 
   if kind in ("fashion_mnist", "svhn"):
     directory = _data_dir(kind, data_dir)
@@ -517,6 +778,8 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
     if with_labels:
       raise InputError("with_labels: celeba has no class labels")
     examples = celeba_examples(data_dir=directory, split=split, split_file=split_file)
+  elif kind == "imagenet":
+    examples = imagenet_examples(data_dir=directory, split=split, split_file=split_file)
   else:
     examples = cars_examples(data_dir=directory, split=split, require_labels=with_labels)
   _check_batch_count(source=kind, split=split, count=len(examples.paths),
@@ -560,11 +823,13 @@ def count_examples(*, source: str, data_dir: str | None, split: str,
   """Number of examples in a split (for progress bars and epochs); reads headers/lists only."""
   kind, tfds_name = _parse_source(source)
   _check_split(kind, split)
-  if split_file is not None and kind not in ("folder", "celeba"):
-    raise InputError(f"split_file={split_file}: only the folder and celeba sources take a "
-                     f"split file")
+  if split_file is not None and kind not in _SPLIT_FILE_SOURCES:
+    raise InputError(f"split_file={split_file}: only the folder and celeba (and imagenet) "
+                     f"sources take a split file")
   if kind == "tfds":
     return tfds_source.count_tfds(name=tfds_name, data_dir=data_dir, split=split)
+  if kind == "skimage":
+    return len(skimage_photos.PHOTOS)
   directory = _data_dir(kind, data_dir)
   if kind == "fashion_mnist":
     return fashion_mnist.count_fashion_mnist(data_dir=directory, split=split)
@@ -574,4 +839,6 @@ def count_examples(*, source: str, data_dir: str | None, split: str,
     return len(folder_examples(data_dir=directory, split=split, split_file=split_file).paths)
   if kind == "celeba":
     return len(celeba_examples(data_dir=directory, split=split, split_file=split_file).paths)
+  if kind == "imagenet":
+    return len(imagenet_examples(data_dir=directory, split=split, split_file=split_file).paths)
   return len(cars_examples(data_dir=directory, split=split).paths)

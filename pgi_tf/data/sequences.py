@@ -612,8 +612,7 @@ def make_clip_dataset(*, source: str = "moving_fashion_mnist", split: str, num_f
     raise InputError(f"num_clips={num_clips}: must be >= 1")
 
   if source == "moving_fashion_mnist":
-    if channels != 1:
-      raise InputError(f"channels={channels}: moving_fashion_mnist clips are grey, use channels=1")
+    # Grey clips; channels=3 repeats the grey level (RGB generators, e.g. PG-GAN smoke runs).
     renderer = MovingFashionMnist(split=split, num_frames=num_frames, resolution=resolution,
                                   items_per_clip=items_per_clip, seed=seed, data_dir=data_dir,
                                   item_size=item_size, max_speed=max_speed)
@@ -621,7 +620,8 @@ def make_clip_dataset(*, source: str = "moving_fashion_mnist", split: str, num_f
 
     def load(index: int, rng: np.random.Generator) -> np.ndarray:
       del rng  # a clip is fixed by its index
-      return renderer.clip(index)[0]
+      clip = renderer.clip(index)[0]
+      return np.repeat(clip, channels, axis=-1) if channels != clip.shape[-1] else clip
   else:
     root = _folder_root(data_dir, split)
     paths = list_clips(root)

@@ -18,8 +18,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from pgi_tf import generators
 from pgi_tf import hub
 from pgi_tf import losses
+from pgi_tf import photo_realism
 from pgi_tf import visualize
 from pgi_tf.data import datasets
 from pgi_tf.data import masks as masks_lib
@@ -30,16 +32,16 @@ from pgi_tf.train import runtime
 
 
 def load_frozen_gan(config: ml_collections.ConfigDict):
-  """(G layer, D layer or None, G metadata) from config.generator / config.discriminator."""
-  generator = hub.load_generator(config.generator, flag="--config.generator")
-  metadata = generator.metadata
-  if metadata is None:
-    raise InputError(f"--config.generator={config.generator}: module has no {hub.METADATA_FILENAME}; "
-                     "export it with binaries/train_gan.py (foreign modules: issue 6 adapters)")
-  discriminator = None
-  if config.discriminator not in ("", "none"):
-    discriminator = hub.load_discriminator(config.discriminator, flag="--config.discriminator")
-  return generator, discriminator, metadata
+  """(G layer, D layer or None, G metadata, photo-realism record) from the config.
+
+  config.generator is a registry name (progan-128, biggan-256, ...), a TF-Hub handle or a
+  module directory (`pgi_tf.generators`); config.photo_realism picks D (`pgi_tf.photo_realism`).
+  """
+  generator, metadata = generators.resolve_from_config(config)
+  discriminator, realism = photo_realism.load(
+      config.get("photo_realism", "auto"), discriminator=config.discriminator, generator_metadata=metadata,
+      required=True, policy_flag="--config.photo_realism", discriminator_flag="--config.discriminator")
+  return generator, discriminator, metadata, realism
 
 
 def check_data_matches_generator(config: ml_collections.ConfigDict, metadata: dict) -> None:
@@ -62,26 +64,43 @@ def load_structural_prior(config: ml_collections.ConfigDict, metadata: dict):
                                       flag="--config.keypoint_refiner")
 
 
+def condition_kind(config: ml_collections.ConfigDict, metadata: dict) -> str:
+  """What P and G are conditioned on: "none" (M_z), "structural" (M_{z+S}, §4.2) or
+  "class" (a BigGAN without a fixed class: the one-hot label, §6.3.3)."""
+  if config.get("structural_prior", "none") != "none":
+    return "structural"
+  return "class" if generators.class_conditional(metadata) else "none"
+
+
 def predictor_config(config: ml_collections.ConfigDict, metadata: dict) -> prior_lib.PriorPredictorConfig:
   """P's hyperparameters; z size, prior, head and condition size follow the generator's metadata."""
   return prior_lib.PriorPredictorConfig(
       resolution=metadata["resolution"], channels=metadata["channels"], z_dim=metadata["z_dim"],
-      condition_dim=metadata.get("condition_dim", 0) if config.get("structural_prior", "none") != "none" else 0,
+      condition_dim=metadata.get("condition_dim", 0) if condition_kind(config, metadata) != "none" else 0,
       base_channels=config.prior.base_channels, dense_units=config.prior.dense_units,
       z_distribution=metadata.get("z_distribution", "uniform"),
       z_support=tuple(metadata.get("z_support", (-1.0, 1.0))))
 
 
 def make_mask_dataset(config: ml_collections.ConfigDict, *, resolution: int, seed: int) -> tf.data.Dataset:
-  """Training masks: one MaskSpec, or a uniform mixture over config.masks.mixture_hole_ratios."""
-  spec_fields = {k: v for k, v in config.masks.to_dict().items() if k != "mixture_hole_ratios"}
+  """Training masks: one MaskSpec, or a uniform mixture over config.masks.mixture_hole_ratios
+  ("ratio" masks of each ratio) or config.masks.mixture_sizes (masks.kind "square" or
+  "central" of each side in px, e.g. Table 2's central 96..128 px holes on ImageNet)."""
+  mixtures = ("mixture_hole_ratios", "mixture_sizes")
+  spec_fields = {k: v for k, v in config.masks.to_dict().items() if k not in mixtures}
   ratios = tuple(config.masks.get("mixture_hole_ratios", ()) or ())
-  if not ratios:
+  sizes = tuple(config.masks.get("mixture_sizes", ()) or ())
+  if ratios and sizes:
+    raise InputError("--config.masks.mixture_sizes: give mixture_hole_ratios or mixture_sizes, not both")
+  if sizes and config.masks.kind not in ("square", "central"):
+    raise InputError(f"--config.masks.mixture_sizes: needs masks.kind square or central, not {config.masks.kind}")
+  variants = ([dict(spec_fields, kind="ratio", hole_ratio=r) for r in ratios]
+              or [dict(spec_fields, size=int(v)) for v in sizes])
+  if not variants:
     return masks_lib.make_mask_dataset(masks_lib.MaskSpec.from_config(spec_fields),
                                        height=resolution, width=resolution, seed=seed)
-  parts = [masks_lib.make_mask_dataset(
-      masks_lib.MaskSpec.from_config(dict(spec_fields, kind="ratio", hole_ratio=r)),
-      height=resolution, width=resolution, seed=seed + i) for i, r in enumerate(ratios)]
+  parts = [masks_lib.make_mask_dataset(masks_lib.MaskSpec.from_config(fields), height=resolution,
+                                       width=resolution, seed=seed + i) for i, fields in enumerate(variants)]
   return tf.data.Dataset.sample_from_datasets(parts, seed=seed, rerandomize_each_iteration=False)
 
 
@@ -117,12 +136,25 @@ def warm_start(predictor: keras.Model, path: str) -> str:
   return prefix
 
 
+def generator_record(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, Any]:
+  """How G was resolved, for P's metadata: enough to resolve the same adapter again."""
+  return {"generator": config.generator, "generator_name": metadata.get("generator", "ours"),
+          "generator_family": metadata.get("family", "ours"), "generator_handle": metadata.get("handle", ""),
+          "standin": metadata.get("standin", False), "truncation": metadata.get("truncation"),
+          "class_index": metadata.get("class_index"), "num_classes": metadata.get("num_classes", 0),
+          "class_conditional": generators.class_conditional(metadata),
+          "output_resolution": metadata["resolution"] if metadata.get("module_resolution") not in
+          (None, metadata["resolution"]) else 0}
+
+
 def fingerprint(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, Any]:
   return {"prior.base_channels": config.prior.base_channels, "prior.dense_units": config.prior.dense_units,
           "generator.z_dim": metadata["z_dim"], "generator.resolution": metadata["resolution"],
           "generator.channels": metadata["channels"],
           "structural_prior": config.get("structural_prior", "none"),
-          "generator.fingerprint": hub.module_fingerprint(config.generator)}
+          "generator.fingerprint": generators.fingerprint(metadata),
+          # Only when set, so runs started before class conditioning existed still resume.
+          **({"class_conditional": True} if generators.class_conditional(metadata) else {})}
 
 
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
@@ -138,20 +170,29 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   # ------------------------------------------------------------------ frozen G and D
   with strategy.scope():
-    generator, discriminator, metadata = load_frozen_gan(config)
+    generator, discriminator, metadata, realism = load_frozen_gan(config)
   check_data_matches_generator(config, metadata)
   structural_prior = load_structural_prior(config, metadata)  # None: M_z; else M_{z+S}
+  conditioning = condition_kind(config, metadata)  # none | structural | class
   resolution = metadata["resolution"]
   if discriminator is None:
-    logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (config.discriminator='none').")
+    logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (photo_realism=off).")
 
-  # ------------------------------------------------------------------ data: images and masks
-  images = datasets.make_image_dataset(
-      source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
-      resolution=resolution, channels=config.data.channels, batch_size=global_batch,
-      shuffle=True, repeat=True, seed=config.seed, split_file=config.data.get("split_file") or None)
+  # ------------------------------------------------------------------ data: images (+ labels) and masks
+  with_labels = conditioning == "class"  # a class-conditional BigGAN is fed each image's label
+
+  def image_dataset(batch_size, **kwargs):
+    return datasets.make_image_dataset(
+        source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
+        resolution=resolution, channels=config.data.channels, batch_size=batch_size,
+        split_file=config.data.get("split_file") or None, with_labels=with_labels, **kwargs)
+
+  images = image_dataset(global_batch, shuffle=True, repeat=True, seed=config.seed)
   masks = make_mask_dataset(config, resolution=resolution, seed=config.seed).batch(global_batch)
-  dataset = tf.data.Dataset.zip((images, masks)).prefetch(tf.data.AUTOTUNE)
+  dataset = tf.data.Dataset.zip((images, masks))
+  if with_labels:  # flat (images, masks, labels) batches: replica_step's arguments
+    dataset = dataset.map(lambda image_and_label, mask: (image_and_label[0], mask, image_and_label[1]))
+  dataset = dataset.prefetch(tf.data.AUTOTUNE)
   distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ P and its optimizer
@@ -178,21 +219,28 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   lambda_gradient = config.loss.lambda_gradient
   decay = config.loss.contextual_decay
 
-  def generate(masked_images, hole_masks, training=False):
-    """G(P(I_d, M)) for M_z, G(P(I_d, M, S), S) for M_{z+S}; and D's logits on it."""
-    if structural_prior is None:
+  num_classes = metadata.get("num_classes", 0)
+
+  def generate(masked_images, hole_masks, labels=None, training=False):
+    """G(P(I_d, M)) for M_z, G(P(I_d, M, S), S) for M_{z+S}, G(P(I_d, M, y), y) for a
+    class-conditional BigGAN; and D's logits on it (D sees S, never y: critics are unconditional)."""
+    if conditioning == "none":
       generated = generator(predictor([masked_images, hole_masks], training=training))
+      return generated, (discriminator(generated) if discriminator is not None else None)
+    if conditioning == "class":
+      conditions = tf.one_hot(labels, num_classes)
+      generated = generator([predictor([masked_images, hole_masks, conditions], training=training), conditions])
       return generated, (discriminator(generated) if discriminator is not None else None)
     conditions = structural_prior(masked_images, hole_masks)
     generated = generator([predictor([masked_images, hole_masks, conditions], training=training), conditions])
     return generated, (discriminator([generated, conditions]) if discriminator is not None else None)
 
-  def replica_step(real_images, hole_masks):
+  def replica_step(real_images, hole_masks, labels=None):
     masked_images = (1.0 - hole_masks) * real_images
     weights = losses.contextual_weights(hole_masks, decay=decay)
 
     def loss_parts():
-      generated, fake_logits = generate(masked_images, hole_masks, training=True)
+      generated, fake_logits = generate(masked_images, hole_masks, labels, training=True)
       return losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
                                  masks=hole_masks, fake_logits=fake_logits, weights=weights,
                                  lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
@@ -203,17 +251,15 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   # ------------------------------------------------------------------ loop
   summaries = runtime.Summaries(workdir, enabled=chief)
-  grid_images = next(iter(datasets.make_image_dataset(
-      source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
-      resolution=resolution, channels=config.data.channels, batch_size=config.train.sample_grid_size,
-      shuffle=False, repeat=False, seed=0, split_file=config.data.get("split_file") or None)))
+  grid_batch = next(iter(image_dataset(config.train.sample_grid_size, shuffle=False, repeat=False, seed=0)))
+  grid_images, grid_labels = grid_batch if with_labels else (grid_batch, None)
   grid_masks = next(iter(make_mask_dataset(config, resolution=resolution, seed=config.seed + 999).batch(
       config.train.sample_grid_size)))
 
   def write_samples(at_step: int) -> str:
     """Rows of (masked | G(P(I_d)) | Eq. 8 output | original)."""
     masked = (1.0 - grid_masks) * grid_images + grid_masks  # holes shown white
-    generated, _ = generate((1.0 - grid_masks) * grid_images, grid_masks)
+    generated, _ = generate((1.0 - grid_masks) * grid_images, grid_masks, grid_labels)
     inpainted = (1.0 - grid_masks) * grid_images + grid_masks * generated
     quads = np.stack([masked, generated, inpainted, grid_images], axis=1)
     grid = visualize.make_grid(quads.reshape((-1, *quads.shape[2:])), columns=8)
@@ -237,19 +283,19 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     result["samples"] = write_samples(final_step)
     export_dir = os.path.join(workdir, "export")
     p_metadata = hub.prior_predictor_metadata(
-        generator_path=config.generator, generator_metadata=metadata,
+        generator_path=metadata["module_path"], generator_metadata=metadata,
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
-               "lambda_gradient": lambda_gradient, "photo_realism": "discriminator" if discriminator else "off",
-               "discriminator": config.discriminator, "dataset": config.data.source,
+               "lambda_gradient": lambda_gradient, **realism, "dataset": config.data.source,
                "config_name": config.get("name", ""),
                "structural_prior": config.get("structural_prior", "none"),
                "num_rays": metadata.get("num_rays", 0),
-               "keypoint_refiner": config.get("keypoint_refiner", "")})
+               "keypoint_refiner": config.get("keypoint_refiner", ""),
+               **generator_record(config, metadata)})
     hub.export_prior_predictor(predictor, os.path.join(export_dir, "prior_predictor"), metadata=p_metadata)
     hub.export_inpainter(os.path.join(export_dir, "inpainter"),
                          prior_predictor_path=os.path.join(export_dir, "prior_predictor"),
-                         generator_path=config.generator,
+                         generator_path=metadata["module_path"],
                          keypoint_refiner_path=config.get("keypoint_refiner", ""))
     result["export_dir"] = export_dir
   summaries.flush()

@@ -85,11 +85,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   # ------------------------------------------------------------------ frozen G and D
   with strategy.scope():
-    generator, discriminator, metadata = prior.load_frozen_gan(config)
+    generator, discriminator, metadata, realism = prior.load_frozen_gan(config)
   prior.check_data_matches_generator(config, metadata)
+  if metadata.get("condition_dim"):
+    raise InputError(f"--config.generator={config.generator}: the sequence prior drives an unconditional G "
+                     "(a BigGAN needs --config.class_index=K)")
   resolution = metadata["resolution"]
   if discriminator is None:
-    logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (config.discriminator='none').")
+    logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (photo_realism=off).")
 
   # ------------------------------------------------------------------ data: clips and masks
   clips = make_clips(config, resolution=resolution, batch_size=global_batch, seed=config.seed, training=True)
@@ -115,7 +118,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
   elif config.train.get("warm_start"):
     read_from = sequence_lib.warm_start_frame_encoder(model, m_config.frame, config.train.warm_start,
-                                                      generator_path=config.generator)
+                                                      generator_path=metadata["module_path"])
     logging.info("Warm start: per-frame CNN initialised from P at %s", read_from)
 
   # ------------------------------------------------------------------ one step of Eq. 10
@@ -183,13 +186,12 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     result["samples"] = write_samples(final_step)
     export_path = os.path.join(workdir, "export", sequence_lib.KIND)
     sequence_lib.export_sequence_prior(model, export_path, metadata=sequence_lib.sequence_prior_metadata(
-        generator_path=config.generator, generator_metadata=metadata, window=window,
+        generator_path=metadata["module_path"], generator_metadata=metadata, window=window,
         per_frame=config.sequence.per_frame,
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
-               "lambda_gradient": lambda_gradient, "photo_realism": "discriminator" if discriminator else "off",
-               "discriminator": config.discriminator, "dataset": config.data.source,
-               "mask_kind": config.masks.kind, "mask_motion": config.masks.motion,
+               "lambda_gradient": lambda_gradient, **realism, "dataset": config.data.source,
+               **prior.generator_record(config, metadata), "mask_kind": config.masks.kind, "mask_motion": config.masks.motion,
                "lstm_units": config.sequence.lstm_units, "config_name": config.get("name", "")}))
     result["export_dir"] = export_path
   summaries.flush()
