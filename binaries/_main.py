@@ -55,19 +55,20 @@ def run(main) -> None:
   app.run(guarded_main, flags_parser=_parse_flags)
 
 
-def define_gan_flags() -> dict:
+def define_gan_flags(names=("generator", "discriminator", "photo_realism")) -> dict:
   """--generator / --discriminator / --photo_realism for trainers whose frozen G and D come from a
   config (config.generator, ...): the same swap the inference binaries offer, without --config. prefixes."""
-  return {
-      "generator": flags.DEFINE_string(
+  definitions = {
+      "generator": lambda: flags.DEFINE_string(
           "generator", None, "Overrides config.generator: a registry name (progan-128, biggan-256, ... : "
-          "pgi_tf/generators.py), a TF-Hub handle or a module directory."),
-      "discriminator": flags.DEFINE_string(
+          "pgi_tf/generators.py), a TF-Hub handle, a module directory or standin:NAME[@R]."),
+      "discriminator": lambda: flags.DEFINE_string(
           "discriminator", None, "Overrides config.discriminator: a D or critic module directory, or none."),
-      "photo_realism": flags.DEFINE_enum(
+      "photo_realism": lambda: flags.DEFINE_enum(
           "photo_realism", None, ["auto", "discriminator", "critic", "off"],
           "Overrides config.photo_realism: which D scores Eq. 5 (pgi_tf/photo_realism.py)."),
   }
+  return {name: definitions[name]() for name in names}
 
 
 def apply_gan_flags(config, gan_flags: dict) -> None:

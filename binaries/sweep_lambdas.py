@@ -31,12 +31,14 @@ _NUM_IMAGES = flags.DEFINE_integer("num_images", 500, "Validation images.")
 _SPLIT = flags.DEFINE_string("split", "val", "Validation split (never the test split).")
 _FD_EXTRACTOR = flags.DEFINE_string("fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
                                     "Extractor for the Fréchet distance ('' to skip).")
+_GAN_FLAGS = _main.define_gan_flags()
 flags.mark_flags_as_required(["config"])
 
 
 def main(argv):
   del argv
   base = _CONFIG.value
+  _main.apply_gan_flags(base, _GAN_FLAGS)
   extractor = None
   if _FD_EXTRACTOR.value:
     from pgi_tf.metrics import extractors
@@ -50,6 +52,7 @@ def main(argv):
     workdir = os.path.join(_OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
     prior.train(config, workdir=workdir)
     models = inpaint_files.load_models(generator=config.generator, discriminator=config.discriminator,
+                                       photo_realism_policy=config.photo_realism,
                                        prior_predictor=os.path.join(workdir, "export", "prior_predictor"))
     images = next(iter(datasets.make_image_dataset(
         source=config.data.source, data_dir=config.data.data_dir or None, split=_SPLIT.value,

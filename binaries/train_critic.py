@@ -24,12 +24,14 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "Preset, e.g. configs/
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.")
 _DISTRIBUTION = flags.DEFINE_enum("distribution", None, list(runtime.STRATEGIES),
                                   "Overrides config.train.distribution.")
+_GAN_FLAGS = _main.define_gan_flags(("generator",))
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
   del argv
   config = _CONFIG.value
+  _main.apply_gan_flags(config, _GAN_FLAGS)
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
   print(json.dumps(critic.train(config, workdir=_WORKDIR.value)))

@@ -264,3 +264,19 @@ def test_benchmark_times_a_registry_generator():
   assert row["iterative_steps"] == 1000 and 10 <= row["iterative_timed_steps"] <= 1000  # scaled when slow
   assert row["single_ms_per_image"] > 0 and row["speedup"] == pytest.approx(
       row["iterative_ms_per_image"] / row["single_ms_per_image"], rel=0.05)
+
+
+def test_train_prior_binary_swaps_generator_and_policy_by_flag(tmp_path):
+  """--generator / --photo_realism on a trainer (no --config. prefix): compare_gan's own D for Eq. 5."""
+  workdir = tmp_path / "run"
+  done = subprocess.run(
+      [sys.executable, "-m", "binaries.train_prior", "--config=configs/table2_celebahq256_progan.py:smoke",
+       "--generator=standin:compare_gan-celebahq-128@16", "--photo_realism=discriminator",
+       "--config.output_resolution=0", "--config.data.resolution=16", "--config.masks.min_side=6",
+       "--config.masks.max_side=8", "--config.train.num_steps=2", f"--workdir={workdir}"],
+      cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert done.returncode == 0, done.stderr[-2000:]
+  metadata = hub.read_metadata(str(workdir / "export" / "prior_predictor"))
+  assert metadata["generator_name"] == "compare_gan-celebahq-128" and metadata["z_distribution"] == "uniform"
+  assert metadata["photo_realism"] == "discriminator" and metadata["discriminator"] == "module:discriminator"
+  assert json.loads(done.stdout.strip().splitlines()[-1])["losses"]["photo_realism"] != 0.0
