@@ -14,7 +14,6 @@ Expect:  the bundled hub_modules/fashion_mnist32_silhouette/{generator,discrimin
 Differs from the paper: silhouette keypoints instead of facial landmarks; 32 px, 1 channel.
 """
 
-from configs import gan_defaults
 from configs import fashion_mnist32
 
 

@@ -18,7 +18,6 @@ import dataclasses
 import json
 import os
 import time
-from typing import Iterable
 
 import numpy as np
 import tensorflow as tf

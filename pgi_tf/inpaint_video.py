@@ -501,7 +501,7 @@ def inpaint_clips(*, models: inpaint_files.Models, input_path: str, output_dir: 
              "merge_policy": video_inpainter.policy,
              "masks": mask_path or f"rectangle ({mask_motion}), seed {seed}",
              "gif_panels": "input (holes white) | output" + (" | ground truth" if ground_truth else ""),
-             "structural_prior": models.metadata.get("structural_prior", "none"), "outputs": outputs}
+             **models.record(), "outputs": outputs}
   os.makedirs(output_dir, exist_ok=True)
   tmp = os.path.join(output_dir, "results.json.tmp")
   with open(tmp, "w") as f:

@@ -247,8 +247,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     images_, masks_ = heldout_images[:grid_size], heldout_masks[:grid_size]
     predicted = np.argmax(_logits(model, (1.0 - masks_) * images_, masks_), axis=-1)
     grid = visualize.make_grid(np.asarray((1.0 - masks_) * images_ + masks_), columns=8)
-    path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
-    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
+    path = runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale,
+                                summaries=summaries, tag="masked_inputs")
     truth = heldout_labels[:grid_size].numpy()
     sidecar = {"step": at_step, "order": "row-major, 8 columns", "predicted": predicted.tolist(),
                "true": truth.tolist(), "correct": int(np.sum(predicted == truth))}
@@ -257,7 +257,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                      true_wnids=[names[i] for i in truth])
     with open(path[:-len(".png")] + ".json", "w") as f:
       json.dump(sidecar, f, indent=2)
-    summaries.image(at_step, "masked_inputs", grid)
     return path
 
   last = runtime.run_training_loop(

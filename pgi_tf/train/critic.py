@@ -247,11 +247,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     pairs = np.concatenate([grid_reals[:rows * k].reshape(rows, k, *grid_reals.shape[1:]),
                             fakes[:rows * k].reshape(rows, k, *fakes.shape[1:])], axis=1)
     grid = visualize.make_grid(pairs.reshape(-1, *pairs.shape[2:]), columns=2 * k)
-    path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
-    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
-    visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=config.train.sample_upscale)
-    summaries.image(at_step, "reals_fakes", grid)
-    return path
+    return runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale, summaries=summaries,
+                                tag="reals_fakes")
 
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,

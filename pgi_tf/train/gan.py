@@ -218,7 +218,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   summaries = runtime.Summaries(workdir, enabled=chief)
   fixed_z = tf.constant(np.random.default_rng(config.seed).uniform(
       -1, 1, (config.train.sample_grid_size, z_dim)).astype(np.float32))
-  samples_path = os.path.join(workdir, "samples")
 
   fixed_conditions = None
   if condition_fn is not None:  # the priors of the first training images, one per sample
@@ -232,11 +231,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     inputs = fixed_z if fixed_conditions is None else [fixed_z, fixed_conditions]
     images = generator(inputs, training=False).numpy()
     grid = visualize.make_grid(images)
-    path = os.path.join(samples_path, f"samples_{at_step:07d}.png")
-    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
-    visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=config.train.sample_upscale)
-    summaries.image(at_step, "samples", grid)
-    return path
+    return runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale, summaries=summaries,
+                                tag="samples")
 
   last = runtime.run_training_loop(
       train_step=lambda batch: dict(zip(("discriminator", "generator"), train_step(batch))),

@@ -263,11 +263,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     inpainted = (1.0 - grid_masks) * grid_images + grid_masks * generated
     quads = np.stack([masked, generated, inpainted, grid_images], axis=1)
     grid = visualize.make_grid(quads.reshape((-1, *quads.shape[2:])), columns=8)
-    path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
-    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
-    visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=config.train.sample_upscale)
-    summaries.image(at_step, "masked_generated_inpainted_original", grid)
-    return path
+    return runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale, summaries=summaries,
+                                tag="masked_generated_inpainted_original")
 
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,

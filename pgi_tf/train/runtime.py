@@ -143,6 +143,19 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
       resolver.task_type == "worker" and resolver.task_id == 0)
 
 
+# --------------------------------------------------------------------------- samples
+
+def save_samples(workdir: str, at_step: int, grid, *, upscale: int, summaries: "Summaries", tag: str) -> str:
+  """One sample grid as <workdir>/samples/samples_<step>.png, samples_latest.png (the file to
+  keep open while training) and a TensorBoard image `tag`. Returns the per-step path."""
+  from pgi_tf import visualize  # late: keeps this module free of image code at import
+  path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
+  visualize.save_png(path, grid, upscale=upscale)
+  visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=upscale)
+  summaries.image(at_step, tag, grid)
+  return path
+
+
 # --------------------------------------------------------------------------- the loop
 
 def run_training_loop(*, train_step: Callable[[Any], Mapping[str, tf.Tensor]], iterator, start: int,

@@ -166,11 +166,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     inpainted = (1.0 - grid_masks) * grid_clips + grid_masks * generated
     rows = np.stack([masked, generated, inpainted, grid_clips], axis=1)  # [clips, 4, W, R, R, C]
     grid = visualize.make_grid(rows.reshape((-1, *rows.shape[3:])), columns=window)
-    path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
-    visualize.save_png(path, grid, upscale=config.train.sample_upscale)
-    visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=config.train.sample_upscale)
-    summaries.image(at_step, "masked_generated_inpainted_original", grid)
-    return path
+    return runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale, summaries=summaries,
+                                tag="masked_generated_inpainted_original")
 
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
