@@ -1,8 +1,10 @@
 """Offline stand-ins for the public TF-Hub generators: same interface, random weights.
 
 No weights can be downloaded here, so tests (and dry runs of the issue-6 pipeline) use tiny
-TF2 SavedModels whose signatures copy the public modules' interface exactly as
-../shared/notes/ecosystem.md ("Public generator modules") describes it:
+modules in the public modules' own format, TF1 Hub (a TF1 SavedModel with one meta graph of
+the empty tag set + tfhub_module.pb, loaded by `hub.load` through TensorFlow's TF1 loader),
+whose signatures copy the public modules' interface exactly as ../shared/notes/ecosystem.md
+("Public generator modules") describes it:
 
   family       signatures                      inputs (name: dtype shape)               output "default"
   progan       default                         default: f32 [N, 512]  (z ~ N(0, I))       f32 [N,R,R,3] in [0, 1]
@@ -36,81 +38,84 @@ from pgi_tf import hub
 from pgi_tf.errors import InputError
 
 STANDIN_FILENAME = "pgi_tf_standin.json"
+TFHUB_MODULE_FILENAME = "tfhub_module.pb"  # marks the TF1 Hub format; hub.load then loads tag set []
+_MODULE_DEF_FORMAT_V3 = b"\x08\x03"  # tensorflow_hub's ModuleDef proto {format: FORMAT_V3}
 _BASE_SIZE = 4  # the dense layer's spatial size before resizing to R
 
 
-def _dense_weights(rng: np.random.Generator, fan_in: int, fan_out: int, name: str) -> tf.Variable:
+def _dense_weights(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
   scale = 1.0 / np.sqrt(fan_in)  # keeps pre-activations O(1) so outputs are not saturated
-  return tf.Variable(rng.normal(0.0, scale, size=(fan_in, fan_out)).astype(np.float32), name=name)
+  return rng.normal(0.0, scale, size=(fan_in, fan_out)).astype(np.float32)
 
 
-def _to_images(features: tf.Tensor, resolution: int, squash) -> tf.Tensor:
+def _to_images(features, resolution: int, squash):
   base = tf.reshape(features, [-1, _BASE_SIZE, _BASE_SIZE, 3])
   return squash(tf.image.resize(base, [resolution, resolution], method="bilinear"))
 
 
-class _ProGANStandin(tf.Module):
-
-  def __init__(self, *, z_dim: int, resolution: int, seed: int):
-    super().__init__(name="progan_standin")
-    rng = np.random.default_rng(seed)
-    self.kernel = _dense_weights(rng, z_dim, _BASE_SIZE * _BASE_SIZE * 3, "kernel")
-
-    @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="default")])
-    def default(default):  # noqa: A002 -- the TF1 Hub name of a single input
-      return {"default": _to_images(default @ self.kernel, resolution, tf.sigmoid)}
-
-    self.default = default
+def _variable(name: str, value: np.ndarray):
+  return tf.compat.v1.get_variable(name, initializer=tf.constant(value))
 
 
-class _BigGANStandin(tf.Module):
-
-  def __init__(self, *, z_dim: int, num_classes: int, resolution: int, seed: int):
-    super().__init__(name="biggan_standin")
-    rng = np.random.default_rng(seed)
-    units = _BASE_SIZE * _BASE_SIZE * 3
-    self.z_kernel = _dense_weights(rng, z_dim, units, "z_kernel")
-    self.y_kernel = _dense_weights(rng, num_classes, units, "y_kernel")
-
-    @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="z"),
-                                  tf.TensorSpec([None, num_classes], tf.float32, name="y"),
-                                  tf.TensorSpec([], tf.float32, name="truncation")])
-    def default(z, y, truncation):
-      # BigGAN feeds z = truncation * truncnorm(-2, 2); dividing by it keeps the stand-in's
-      # activations O(1) for every truncation while still reading the input.
-      features = (z / truncation) @ self.z_kernel + y @ self.y_kernel
-      return {"default": _to_images(features, resolution, tf.tanh)}
-
-    self.default = default
+def _placeholder(shape, name: str):
+  return tf.compat.v1.placeholder(tf.float32, shape, name=name)
 
 
-class _CompareGANStandin(tf.Module):
-
-  def __init__(self, *, z_dim: int, resolution: int, seed: int):
-    super().__init__(name="compare_gan_standin")
-    rng = np.random.default_rng(seed)
-    self.kernel = _dense_weights(rng, z_dim, _BASE_SIZE * _BASE_SIZE * 3, "kernel")
-    self.d_kernel = _dense_weights(rng, resolution * resolution * 3, 1, "d_kernel")
-
-    @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="default")])
-    def generator(default):  # noqa: A002
-      return {"default": _to_images(default @ self.kernel, resolution, tf.sigmoid)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None, resolution, resolution, 3], tf.float32,
-                                                name="default")])
-    def discriminator(default):  # noqa: A002
-      flat = tf.reshape(default * 2.0 - 1.0, [-1, resolution * resolution * 3])
-      return {"default": flat @ self.d_kernel}
-
-    self.generator = generator
-    self.discriminator = discriminator
+def _signature(inputs: dict, outputs: dict):
+  return tf.compat.v1.saved_model.signature_def_utils.predict_signature_def(inputs=inputs, outputs=outputs)
 
 
-def _write(path: str, module: tf.Module, signatures: dict, info: dict) -> None:
+def _progan_graph(*, z_dim: int, resolution: int, rng: np.random.Generator) -> dict:
+  z = _placeholder([None, z_dim], "default")
+  kernel = _variable("kernel", _dense_weights(rng, z_dim, _BASE_SIZE * _BASE_SIZE * 3))
+  return {"default": _signature({"default": z}, {"default": _to_images(z @ kernel, resolution, tf.sigmoid)})}
+
+
+def _biggan_graph(*, z_dim: int, num_classes: int, resolution: int, rng: np.random.Generator) -> dict:
+  units = _BASE_SIZE * _BASE_SIZE * 3
+  z = _placeholder([None, z_dim], "z")
+  y = _placeholder([None, num_classes], "y")
+  truncation = _placeholder([], "truncation")
+  z_kernel = _variable("z_kernel", _dense_weights(rng, z_dim, units))
+  y_kernel = _variable("y_kernel", _dense_weights(rng, num_classes, units))
+  # BigGAN feeds z = truncation * truncnorm(-2, 2); dividing by it keeps the stand-in's
+  # activations O(1) for every truncation while still reading the input.
+  features = (z / truncation) @ z_kernel + y @ y_kernel
+  return {"default": _signature({"z": z, "y": y, "truncation": truncation},
+                                {"default": _to_images(features, resolution, tf.tanh)})}
+
+
+def _compare_gan_graph(*, z_dim: int, resolution: int, rng: np.random.Generator) -> dict:
+  z = _placeholder([None, z_dim], "generator_default")
+  kernel = _variable("kernel", _dense_weights(rng, z_dim, _BASE_SIZE * _BASE_SIZE * 3))
+  images = _placeholder([None, resolution, resolution, 3], "discriminator_default")
+  d_kernel = _variable("d_kernel", _dense_weights(rng, resolution * resolution * 3, 1))
+  logits = tf.reshape(images * 2.0 - 1.0, [-1, resolution * resolution * 3]) @ d_kernel
+  return {"generator": _signature({"default": z}, {"default": _to_images(z @ kernel, resolution, tf.sigmoid)}),
+          "discriminator": _signature({"default": images}, {"default": logits})}
+
+
+def _write_tf1_hub_module(path: str, build_graph, info: dict) -> None:
+  """A TF1 Hub module as tfhub.dev serves them: a TF1 SavedModel whose one meta graph has the
+  empty tag set (what `hub.load` asks a TF1 module for), its signatures, and tfhub_module.pb."""
   def write(tmp_dir):
-    tf.saved_model.save(module, tmp_dir, signatures=signatures)
-    with open(os.path.join(tmp_dir, STANDIN_FILENAME), "w") as f:
+    export_dir = os.path.join(tmp_dir, "module")  # the builder insists on a fresh directory
+    graph = tf.Graph()
+    with graph.as_default():
+      signatures = build_graph()
+      with tf.compat.v1.Session(graph=graph) as session:
+        session.run(tf.compat.v1.global_variables_initializer())
+        builder = tf.compat.v1.saved_model.Builder(export_dir)
+        builder.add_meta_graph_and_variables(session, tags=[], signature_def_map=signatures,
+                                             strip_default_attrs=True)
+        builder.save()
+    with open(os.path.join(export_dir, TFHUB_MODULE_FILENAME), "wb") as f:
+      f.write(_MODULE_DEF_FORMAT_V3)
+    with open(os.path.join(export_dir, STANDIN_FILENAME), "w") as f:
       json.dump(info, f, indent=2, sort_keys=True)
+    for name in os.listdir(export_dir):
+      os.rename(os.path.join(export_dir, name), os.path.join(tmp_dir, name))
+    os.rmdir(export_dir)
   hub.atomic_directory_write(path, write)
 
 
@@ -138,16 +143,14 @@ def export_standin(name: str, path: str, *, resolution: int | None = None, seed:
   info = {"standin": True, "name": name, "family": spec.family, "imitates": spec.handle,
           "resolution": resolution, "real_resolution": spec.resolution, "seed": seed,
           "note": "random weights with the public module's interface; NOT the real generator"}
+  rng = np.random.default_rng(seed)
   if spec.family == "progan":
-    module = _ProGANStandin(z_dim=spec.z_dim, resolution=resolution, seed=seed)
-    _write(path, module, {"default": module.default}, info)
+    build = lambda: _progan_graph(z_dim=spec.z_dim, resolution=resolution, rng=rng)
   elif spec.family == "biggan":
-    module = _BigGANStandin(z_dim=spec.z_dim, num_classes=spec.num_classes, resolution=resolution,
-                            seed=seed)
-    _write(path, module, {"default": module.default}, info)
+    build = lambda: _biggan_graph(z_dim=spec.z_dim, num_classes=spec.num_classes, resolution=resolution, rng=rng)
   else:
-    module = _CompareGANStandin(z_dim=spec.z_dim, resolution=resolution, seed=seed)
-    _write(path, module, {"generator": module.generator, "discriminator": module.discriminator}, info)
+    build = lambda: _compare_gan_graph(z_dim=spec.z_dim, resolution=resolution, rng=rng)
+  _write_tf1_hub_module(path, build, info)
   return path
 
 

@@ -65,6 +65,17 @@ def test_standin_interface_matches_public_modules(standin_dirs):
   assert sorted(sigs) == ["discriminator", "generator"]
   assert sigs["generator"]["inputs"] == {"default": [None, 128]}
   assert sigs["discriminator"]["inputs"] == {"default": [None, 8, 8, 3]}
+  # The public modules' format: TF1 Hub (one meta graph, empty tag set, tfhub_module.pb).
+  from tensorflow.core.protobuf import saved_model_pb2
+  import os
+  for name in PUBLIC_NAMES:
+    assert os.path.isfile(os.path.join(standin_dirs[name], "tfhub_module.pb"))
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(standin_dirs[name], "saved_model.pb"), "rb") as f:
+      proto.ParseFromString(f.read())
+    assert [list(g.meta_info_def.tags) for g in proto.meta_graphs] == [[]]
+  import tensorflow_hub as tfhub
+  assert tfhub.load(standin_dirs["progan-128"])._is_hub_module_v1 is True
   info = standins.read_standin_info(standin_dirs["biggan-128"])
   assert info["standin"] is True and info["imitates"] == "https://tfhub.dev/deepmind/biggan-128/2"
   assert "NOT the real" in info["note"]
