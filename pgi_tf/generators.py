@@ -346,7 +346,8 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
   elif os.path.isdir(given):
     location = given
   else:
-    raise InputError(f"{flag}={given}: unknown generator (choose one of {', '.join(GENERATORS)}, "
+    public = ", ".join(n for n, s in GENERATORS.items() if s.family != "ours")
+    raise InputError(f"{flag}={given}: unknown generator (choose one of {public}, standin:NAME[@R], "
                      "a TF-Hub handle or a local module directory)")
   if hub.is_remote_handle(location):
     location = _local_copy(location, flag=flag, given=given)

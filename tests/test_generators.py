@@ -210,3 +210,18 @@ def test_remote_handle_without_network_says_how_to_pass_a_local_copy(monkeypatch
   assert message.startswith("--generator=biggan-128: the handle https://tfhub.dev/deepmind/biggan-128/2")
   assert "download it on a machine with network and pass the local path" in message
   assert "\n" not in message
+
+
+def test_standin_spec_exports_once_into_the_cache(tmp_path, monkeypatch):
+  monkeypatch.setenv("PGI_TF_CACHE", str(tmp_path / "cache"))
+  layer, metadata = generators.resolve_generator("standin:progan-128@8")
+  path = str(tmp_path / "cache" / "standins" / "progan-128@8")
+  assert layer.handle == path and metadata["generator"] == "progan-128" and metadata["standin"] is True
+  assert metadata["resolution"] == 8
+  stamp = __import__("os").path.getmtime(path + "/saved_model.pb")
+  generators.resolve_generator("standin:progan-128@8")  # reused, not exported again
+  assert __import__("os").path.getmtime(path + "/saved_model.pb") == stamp
+  with pytest.raises(InputError, match=r"--generator=standin:stylegan: no stand-in named 'stylegan'"):
+    generators.resolve_generator("standin:stylegan")
+  with pytest.raises(InputError, match=r"--generator=standin:progan-128@big: the stand-in resolution"):
+    generators.resolve_generator("standin:progan-128@big")

@@ -355,3 +355,37 @@ def test_binary_rejects_bad_flags_with_one_line(binary_runs):
     lines = run.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and needle in lines[-1], run.stderr[-2000:]
     assert "Traceback" not in run.stderr
+
+
+def test_structural_sequence_prior_m_z_s_l_trains_exports_and_inpaints(tmp_path):
+  """M_{z+S+L}: S^t per frame conditions the CNN, G and D in training; the export takes it; the
+  video inpainter computes it and feeds it to the exported model and to G."""
+  from configs import fashion_mnist32_silhouette_sequence_prior
+  from pgi_tf import inpaint_files
+  from pgi_tf import inpaint_video
+  from pgi_tf.train import sequence_prior as trainer
+
+  config = fashion_mnist32_silhouette_sequence_prior.get_config("smoke")
+  config.data.data_dir = fixtures_data.make_fashion_mnist(tmp_path / "fashion_mnist", train_count=12, test_count=4)
+  config.data.num_clips = 8
+  config.sequence.window = 2
+  config.train.update(num_steps=2, batch_size=2, sample_clips=1, summary_every=1, checkpoint_every=2)
+  result = trainer.train(config, workdir=str(tmp_path / "run"))
+  assert result["step"] == 2 and np.isfinite(result["losses"]["total"])
+  assert result["losses"]["photo_realism"] != 0.0  # D(x, S) scored the frames
+  metadata = hub.read_metadata(result["export_dir"])
+  models = inpaint_files.load_models(model_dir="hub_modules/fashion_mnist32_silhouette")
+  assert metadata["structural_prior"] == "silhouette" and metadata["temporal"] == "lstm"
+  assert metadata["input_names"] == ["masked_frames", "masks", "condition"]
+  assert metadata["condition_dim"] == models.metadata["condition_dim"] > 0
+
+  video = inpaint_video.make_video_inpainter(models, sequence_prior_path=result["export_dir"])
+  masked, masks = _clip(2, 3, resolution=32, channels=1)
+  frames = masked + masks * 0.5  # any content in the holes: Eq. 8 must keep only the known pixels
+  inpainted, generated, z = (t.numpy() for t in video.run_windows(frames, masks))
+  np.testing.assert_allclose(inpainted * (1 - masks), frames * (1 - masks), atol=1e-6)
+  # The z it used is the exported model's on (I_d, M, S) with S from the masked frames.
+  flat = lambda x: x.reshape((-1, *x.shape[2:]))  # noqa: E731
+  conditions = models.structural_prior(flat(masked), flat(masks)).numpy().reshape(2, 3, -1)
+  exported = sequence_lib.load_sequence_prior(result["export_dir"], generator_path=models.generator.handle)
+  np.testing.assert_allclose(z, exported([masked, masks, conditions]).numpy(), atol=1e-5)

@@ -40,10 +40,6 @@ def check_sequence_config(config: ml_collections.ConfigDict) -> None:
   for field, minimum in (("window", 1), ("lstm_units", 1), ("head_units", 0)):
     if config.sequence[field] < minimum:
       raise InputError(f"--config.sequence.{field}={config.sequence[field]}: must be >= {minimum}")
-  if config.get("structural_prior", "none") != "none":
-    # M_{z+S+L}: the model takes a condition per frame, but this trainer does not compute S yet.
-    raise InputError(f"--config.structural_prior={config.structural_prior}: the sequence trainer supports "
-                     "M_z (sequence.per_frame=True) and M_{z+L} only; M_{z+S+L} is not wired yet")
 
 
 def fingerprint(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, Any]:
@@ -87,9 +83,10 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   with strategy.scope():
     generator, discriminator, metadata, realism = prior.load_frozen_gan(config)
   prior.check_data_matches_generator(config, metadata)
-  if metadata.get("condition_dim"):
-    raise InputError(f"--config.generator={config.generator}: the sequence prior drives an unconditional G "
-                     "(a BigGAN needs --config.class_index=K)")
+  if prior.condition_kind(config, metadata) == "class":
+    raise InputError(f"--config.generator={config.generator}: clips have no class labels; give a BigGAN "
+                     "--config.class_index=K")
+  structural_prior = prior.load_structural_prior(config, metadata)  # None: M_{z+L}; else M_{z+S+L}
   resolution = metadata["resolution"]
   if discriminator is None:
     logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (photo_realism=off).")
@@ -129,11 +126,23 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   frame_shape = (resolution, resolution, metadata["channels"])
 
   def generate(masked_frames, hole_masks, training=False):
-    """G(z_p^t) for every frame, [B, W, R, R, C], and D's logits on them, [B, W] (or None)."""
-    z = model([masked_frames, hole_masks], training=training)              # [B, W, z_dim]
-    generated = generator(tf.reshape(z, [-1, z_dim]))                       # frames folded: [B*W, R, R, C]
-    fake_logits = discriminator(generated) if discriminator is not None else None
-    clip_shape = tf.shape(z)[:2]
+    """G(z_p^t) for every frame, [B, W, R, R, C], and D's logits on them, [B, W] (or None).
+
+    M_{z+S+L}: S^t of every masked frame conditions the CNN, G and D, as P's S does in §4.2."""
+    clip_shape = tf.shape(masked_frames)[:2]
+    fold = lambda x: tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))  # [B*W, ...]  # noqa: E731
+    conditions = None
+    if structural_prior is not None:
+      conditions = structural_prior(fold(masked_frames), fold(hole_masks))  # [B*W, c]
+      per_clip = tf.reshape(conditions, [clip_shape[0], clip_shape[1], conditions.shape[-1]])
+      z = model([masked_frames, hole_masks, per_clip], training=training)  # [B, W, z_dim]
+    else:
+      z = model([masked_frames, hole_masks], training=training)            # [B, W, z_dim]
+    z = tf.reshape(z, [-1, z_dim])                                          # frames folded: [B*W, z_dim]
+    generated = generator(z) if conditions is None else generator([z, conditions])
+    fake_logits = None
+    if discriminator is not None:
+      fake_logits = discriminator(generated) if conditions is None else discriminator([generated, conditions])
     generated = tf.reshape(generated, tf.concat([clip_shape, frame_shape], axis=0))
     return generated, (None if fake_logits is None else tf.reshape(fake_logits, clip_shape))
 
@@ -189,7 +198,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
                "lambda_gradient": lambda_gradient, **realism, "dataset": config.data.source,
                **prior.generator_record(config, metadata), "mask_kind": config.masks.kind, "mask_motion": config.masks.motion,
-               "lstm_units": config.sequence.lstm_units, "config_name": config.get("name", "")}))
+               "lstm_units": config.sequence.lstm_units, "config_name": config.get("name", ""),
+               "structural_prior": config.get("structural_prior", "none"), "num_rays": metadata.get("num_rays", 0),
+               "keypoint_refiner": config.get("keypoint_refiner", "")}))
     result["export_dir"] = export_path
   summaries.flush()
   return result
