@@ -22,6 +22,7 @@ Writes <clip>/<frame>.png, <clip>/side_by_side.gif (input | output | ground trut
 from binaries import _main  # noqa: F401
 
 import json
+import os
 
 from absl import flags
 
@@ -67,7 +68,8 @@ _VIDEO = flags.DEFINE_boolean(
     "video", False, "Inpaint clips: --input is a folder of clips (frame folders, videos) or one clip, "
     "--masks a folder of per-clip mask folders or '' with --mask_kind=rectangle.")
 _SEQUENCE_PRIOR = flags.DEFINE_string(
-    "sequence_prior", "", "--video: exported sequence prior (M_{z+L}, e.g. <workdir>/export/sequence_prior); "
+    "sequence_prior", "auto", "--video: exported sequence prior (M_{z+L}, e.g. <workdir>/export/sequence_prior); "
+    "auto = the model directory's sequence_prior/ when it has one (the bundled models do), else per frame; "
     "'' = per-frame M_z with the model directory's P.")
 _WINDOW = flags.DEFINE_integer("window", None, "--video: frames per window (default: the sequence prior's "
                                "training window; 8 per frame).")
@@ -89,15 +91,19 @@ def video_main():
   if _MASK_KIND.value not in (None, "rectangle"):
     raise InputError(f"--mask_kind={_MASK_KIND.value}: --video generates only rectangle masks (§6.4)")
   mask_path = "" if (_MASK_KIND.value or flags.FLAGS["masks"].using_default_value) else _MASKS.value
+  model_dir = _MODEL_DIR.value or _bundled_model_dir(_STRUCTURAL_PRIOR.value)
+  sequence_prior_path = _SEQUENCE_PRIOR.value
+  if sequence_prior_path == "auto":
+    bundled = os.path.join(model_dir, "sequence_prior") if model_dir else ""
+    sequence_prior_path = bundled if bundled and os.path.isdir(bundled) else ""
   models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or _bundled_model_dir(_STRUCTURAL_PRIOR.value),
-      generator=_GENERATOR.value, discriminator="none", prior_predictor=_PRIOR.value,
-      need_prior_predictor=not _SEQUENCE_PRIOR.value, structural_prior=_STRUCTURAL_PRIOR.value,
+      model_dir=model_dir, generator=_GENERATOR.value, discriminator="none", prior_predictor=_PRIOR.value,
+      need_prior_predictor=not sequence_prior_path, structural_prior=_STRUCTURAL_PRIOR.value,
       keypoint_refiner=_REFINER.value)
   from pgi_tf import inpaint_video  # the video path only
   summary = inpaint_video.inpaint_clips(
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value, mask_path=mask_path,
-      mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=_SEQUENCE_PRIOR.value,
+      mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=sequence_prior_path,
       window=_WINDOW.value, overlap=_OVERLAP.value, batch_size=_BATCH_SIZE.value, seed=_SEED.value,
       ground_truth=_GROUND_TRUTH.value)
   print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))

@@ -104,6 +104,7 @@ def binary_runs(tiny, sequence_prior_dir, tmp_path_factory):
                           "--mask_motion=moving", f"--sequence_prior={sequence_prior_dir}", "--overlap=1",
                           "--batch_size=2"],
       "bad_mask_count": [model, "--video", f"--input={clips}", f"--masks={bad_masks}"],
+      "bundled_default": ["--video", f"--input={clips}", "--masks=", "--mask_kind=rectangle"],
       "iterative_video": [model, "--video", f"--input={clips}", f"--masks={masks}", "--mode=iterative"],
   }
   evaluate_cases = {
@@ -252,6 +253,17 @@ def test_cli_one_folder_per_clip_with_every_frame_and_a_gif(binary_runs):
       hole = tiny_models.read_png(os.path.join(runs["masks"], name, f"f{t}.png")) > 127
       np.testing.assert_array_equal(result[~hole], original[~hole])
       assert np.mean(result[hole] != original[hole]) > 0.5
+
+
+def test_cli_default_is_the_bundled_sequence_prior(binary_runs):
+  """--video without --model_dir / --sequence_prior: the bundled M_{z+L} (hub_modules/fashion_mnist32)."""
+  runs = binary_runs()
+  run, output_dir = runs["bundled_default"], runs["out"]("bundled_default")
+  assert run.returncode == 0, run.stderr[-3000:]
+  results = json.loads(open(os.path.join(output_dir, "results.json")).read())
+  assert results["sequence_prior"] == os.path.join("hub_modules", "fashion_mnist32", "sequence_prior")
+  assert results["z_from"] == "sequence prior" and results["temporal"] == "lstm"
+  assert (results["window"], results["overlap"], results["resolution"]) == (8, 4, 32)
 
 
 def test_cli_bad_input_is_one_error_line_and_writes_nothing(binary_runs):
