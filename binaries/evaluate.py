@@ -23,6 +23,7 @@ import platform
 from absl import flags
 import numpy as np
 
+from binaries import _model_flags
 from pgi_tf import evaluation
 from pgi_tf import inpaint_files
 from pgi_tf import visualize
@@ -30,19 +31,6 @@ from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
 from pgi_tf.train import runtime
 
-_MODEL_DIR = flags.DEFINE_string(
-    "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
-    "model of --structural_prior (hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
-_REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
-_GENERATOR = flags.DEFINE_string(
-    "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators.py), a TF-Hub "
-    "handle or a module directory (overrides --model_dir and P's metadata).")
-_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator or critic module, or 'none'.")
-_PHOTO_REALISM = flags.DEFINE_enum("photo_realism", "auto", ["auto", "discriminator", "critic", "off"],
-                                   "D for the iterative baseline's perceptual term (pgi_tf/photo_realism.py).")
-_CLASS_PREDICTOR = flags.DEFINE_string(
-    "class_predictor", "", "Class-conditional BigGAN: the masked-image classifier (binaries/train_class_predictor.py) "
-    "for the predicted-label rows and the top-1 accuracies (Table 2).")
 _LABEL_ROWS = flags.DEFINE_list(
     "label_rows", ["actual", "predicted"], "Class-conditional BigGAN: rows with the images' actual labels and/or "
     "the class predictor's labels (Table 2).")
@@ -50,7 +38,6 @@ _HOLE_SIZES = flags.DEFINE_list(
     "hole_sizes", [], "Table 2 columns instead of --hole_ratios: square holes of these sides in px (e.g. 96,128).")
 _MASK_KIND = flags.DEFINE_enum("mask_kind", "square", ["square", "central"],
                                "--hole_sizes: holes at random places (CelebA-HQ) or central (ImageNet, §6.3).")
-_PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
 _SOURCE = flags.DEFINE_string("source", "fashion_mnist", "Dataset source (pgi_tf.data.datasets.SOURCES).")
 _DATA_DIR = flags.DEFINE_string("data_dir", "", "Dataset directory ('' = the source's default).")
 _SPLIT = flags.DEFINE_string("split", "test", "Held-out split.")
@@ -111,12 +98,9 @@ def sequences_main() -> None:
   kinds = _STRUCTURAL_PRIOR.value
   if len(kinds) > 1:
     raise InputError(f"--structural_prior={','.join(kinds)}: --sequences evaluates one model directory")
-  models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or _bundled_model_dir(kinds[0]), generator=_GENERATOR.value,
-      discriminator="none", prior_predictor=_PRIOR.value, need_prior_predictor=False,
-      structural_prior=kinds[0], keypoint_refiner=_REFINER.value)
+  models = _model_flags.load_models(structural_prior=kinds[0], discriminator="none", need_prior_predictor=False)
   if models.channels != 1:
-    raise InputError(f"--model_dir={_MODEL_DIR.value}: the model has {models.channels} channels; moving "
+    raise InputError(f"--model_dir={_model_flags.MODEL_DIR.value}: the model has {models.channels} channels; moving "
                      "Fashion-MNIST clips are grey")
   sequence_models = video_evaluation.load_sequence_models(
       models=models, entries=_SEQUENCE_MODELS.value, window=_WINDOW.value, overlap=_OVERLAP.value,
@@ -175,12 +159,6 @@ def _class_accuracy(models, images, labels, columns) -> dict:
   return accuracy
 
 
-def _bundled_model_dir(structural_prior: str) -> str:
-  """--model_dir when none is given: the bundled model, unless --generator swaps G (then G, and
-  P only if --prior_predictor names one)."""
-  return "" if _GENERATOR.value else inpaint_files.default_model_dir(structural_prior)
-
-
 def main(argv):
   del argv
   if _LANDMARK_CURVES.value:
@@ -197,15 +175,13 @@ def main(argv):
     raise InputError(f"{flag}={','.join(values)}: must be numbers like 0.1,0.4 (ratios) or 96,128 (px)") from None
   learned = any(m in evaluation.LEARNED_METHODS for m in _METHODS.value)
   kinds = _STRUCTURAL_PRIOR.value
-  if len(kinds) > 1 and (_MODEL_DIR.value or _GENERATOR.value or _PRIOR.value):
+  if len(kinds) > 1 and (_model_flags.MODEL_DIR.value or _model_flags.GENERATOR.value
+                         or _model_flags.PRIOR_PREDICTOR.value):
     raise InputError(f"--structural_prior={','.join(kinds)}: several priors use the bundled models; "
                      "drop --model_dir/--generator/--prior_predictor or give one prior")
-  all_models = [inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or _bundled_model_dir(kind), generator=_GENERATOR.value,
-      discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
-      need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value),
-      structural_prior=kind, keypoint_refiner=_REFINER.value, photo_realism_policy=_PHOTO_REALISM.value,
-      class_predictor=_CLASS_PREDICTOR.value) for kind in kinds]
+  all_models = [_model_flags.load_models(
+      structural_prior=kind, need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value))
+      for kind in kinds]
   models = all_models[0]
   for other in all_models[1:]:
     if (other.resolution, other.channels) != (models.resolution, models.channels):

@@ -26,28 +26,15 @@ import os
 
 from absl import flags
 
+from binaries import _model_flags
 from pgi_tf import inpaint_files
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
 
-_MODEL_DIR = flags.DEFINE_string(
-    "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/); '' = the bundled "
-    "model of --structural_prior (hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
-_REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
-_GENERATOR = flags.DEFINE_string(
-    "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators.py), a TF-Hub "
-    "handle or a module directory (overrides --model_dir and P's metadata).")
-_DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator or critic module, or 'none'.")
-_PHOTO_REALISM = flags.DEFINE_enum("photo_realism", "auto", ["auto", "discriminator", "critic", "off"],
-                                   "D for the iterative search's perceptual term (pgi_tf/photo_realism.py); "
-                                   "recorded in results.json.")
 _LABEL = flags.DEFINE_string("label", "auto", "Class-conditional BigGAN: a class index for every image, or auto "
                              "(predicted from each masked image by --class_predictor, §6.3.3).")
-_CLASS_PREDICTOR = flags.DEFINE_string("class_predictor", "", "Masked-image classifier for --label=auto "
-                                       "(binaries/train_class_predictor.py; overrides --model_dir).")
 _TRUNCATION = flags.DEFINE_float("truncation", None, "BigGAN without a P (--mode=iterative): truncation t.")
-_PRIOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
 _INPUT = flags.DEFINE_string("input", "hub_modules/samples/images", "Image file or folder (recursive).")
 _MASKS = flags.DEFINE_string("masks", "hub_modules/samples/masks", "Mask PNG or folder; '' with --mask_kind.")
 _MASK_KIND = flags.DEFINE_enum("mask_kind", None, list(masks_lib.MASK_KINDS[:-1]), "Generate masks instead.")
@@ -91,15 +78,13 @@ def video_main():
   if _MASK_KIND.value not in (None, "rectangle"):
     raise InputError(f"--mask_kind={_MASK_KIND.value}: --video generates only rectangle masks (§6.4)")
   mask_path = "" if (_MASK_KIND.value or flags.FLAGS["masks"].using_default_value) else _MASKS.value
-  model_dir = _MODEL_DIR.value or _bundled_model_dir(_STRUCTURAL_PRIOR.value)
+  model_dir = _model_flags.model_dir(_STRUCTURAL_PRIOR.value)
   sequence_prior_path = _SEQUENCE_PRIOR.value
   if sequence_prior_path == "auto":
     bundled = os.path.join(model_dir, "sequence_prior") if model_dir else ""
     sequence_prior_path = bundled if bundled and os.path.isdir(bundled) else ""
-  models = inpaint_files.load_models(
-      model_dir=model_dir, generator=_GENERATOR.value, discriminator="none", prior_predictor=_PRIOR.value,
-      need_prior_predictor=not sequence_prior_path, structural_prior=_STRUCTURAL_PRIOR.value,
-      keypoint_refiner=_REFINER.value)
+  models = _model_flags.load_models(structural_prior=_STRUCTURAL_PRIOR.value, discriminator="none",
+                                    need_prior_predictor=not sequence_prior_path)
   from pgi_tf import inpaint_video  # the video path only
   summary = inpaint_video.inpaint_clips(
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value, mask_path=mask_path,
@@ -109,23 +94,13 @@ def video_main():
   print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))
 
 
-def _bundled_model_dir(structural_prior: str) -> str:
-  """--model_dir when none is given: the bundled model, unless --generator swaps G (then G, and
-  P only if --prior_predictor names one)."""
-  return "" if _GENERATOR.value else inpaint_files.default_model_dir(structural_prior)
-
-
 def main(argv):
   del argv
   if _VIDEO.value:
     return video_main()
   need_p = _MODE.value != "iterative"
-  models = inpaint_files.load_models(
-      model_dir=_MODEL_DIR.value or _bundled_model_dir(_STRUCTURAL_PRIOR.value),
-      generator=_GENERATOR.value, discriminator=_DISCRIMINATOR.value, prior_predictor=_PRIOR.value,
-      need_prior_predictor=need_p, structural_prior=_STRUCTURAL_PRIOR.value,
-      keypoint_refiner=_REFINER.value, photo_realism_policy=_PHOTO_REALISM.value,
-      class_predictor=_CLASS_PREDICTOR.value, truncation=_TRUNCATION.value)
+  models = _model_flags.load_models(structural_prior=_STRUCTURAL_PRIOR.value, need_prior_predictor=need_p,
+                                    truncation=_TRUNCATION.value)
   spec = None
   if _MASK_KIND.value:
     fields = {"kind": _MASK_KIND.value}
