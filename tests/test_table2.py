@@ -1,4 +1,4 @@
-"""Table 2 (§6.3.3) end to end on the offline smoke presets: the class-conditional BigGAN
+"""Table 2 (§6.3.3) and Table 3 presets end to end on their offline smoke variants: the class-conditional BigGAN model, the
 model, the masked-image class predictor, --label=auto, and evaluate.py's actual-label /
 predicted-label rows with top-1 accuracy on masked vs unmasked images."""
 
@@ -110,3 +110,35 @@ def test_label_rows_need_a_class_predictor(trained, tmp_path):
   assert done.stderr.strip().splitlines()[-1] == (
       "error: --label_rows=predicted: needs --class_predictor (binaries/train_class_predictor.py); "
       "or --label_rows=actual")
+
+
+def test_table3_face_preset_smoke_trains_a_grouped_prior_on_a_progan_standin(tmp_path):
+  from configs import table3_faceforensics128_progan
+  from pgi_tf.train import sequence_prior
+  full = table3_faceforensics128_progan.get_config()
+  assert (full.generator, full.data.resolution, full.masks.kind) == ("progan-128", 128, "rectangle")
+  config = table3_faceforensics128_progan.get_config("smoke")
+  config.data.num_clips = 8
+  config.train.update(num_steps=2, batch_size=2, sample_clips=1)
+  result = sequence_prior.train(config, workdir=str(tmp_path / "t3"))
+  metadata = hub.read_metadata(result["export_dir"])
+  assert metadata["generator_name"] == "progan-128" and metadata["standin"] is True
+  assert metadata["z_dim"] == 512 and metadata["z_distribution"] == "normal" and metadata["photo_realism"] == "off"
+
+
+def test_table2_presets_follow_the_paper():
+  from configs import table2_celebahq256_progan
+  celebahq, imagenet = table2_celebahq256_progan.get_config(), table2_imagenet256_biggan.get_config()
+  assert (celebahq.generator, celebahq.output_resolution, celebahq.data.resolution) == ("progan-128", 256, 256)
+  assert (celebahq.masks.kind, celebahq.masks.min_side, celebahq.masks.max_side) == ("rectangle", 96, 128)
+  assert (imagenet.generator, imagenet.class_index, imagenet.data.source) == ("biggan-256", -1, "imagenet")
+  assert imagenet.masks.kind == "central" and tuple(imagenet.masks.mixture_sizes) == (96, 112, 128)
+  for config in (celebahq, imagenet):
+    assert config.photo_realism == "critic" and config.discriminator.endswith("export/critic")
+  masks = next(iter(prior.make_mask_dataset(imagenet, resolution=256, seed=0).batch(30))).numpy()
+  sides = {int(round(np.sqrt(m.sum()))) for m in masks}
+  assert sides <= {96, 112, 128} and len(sides) > 1
+  for mask in masks:  # central
+    side = int(round(np.sqrt(mask.sum())))
+    start = (256 - side) // 2
+    assert mask[start:start + side, start:start + side].all()
