@@ -1,6 +1,6 @@
-"""Table 2 (§6.3.3) and Table 3 presets end to end on their offline smoke variants: the class-conditional BigGAN model, the
-model, the masked-image class predictor, --label=auto, and evaluate.py's actual-label /
-predicted-label rows with top-1 accuracy on masked vs unmasked images."""
+"""Table 2 (§6.3.3) and Table 3 presets end to end on their offline smoke variants: the
+class-conditional BigGAN model, the masked-image class predictor, --label=auto, evaluate.py's
+actual-label / predicted-label rows with top-1 accuracy on masked vs unmasked images."""
 
 from __future__ import annotations
 
