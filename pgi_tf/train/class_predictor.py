@@ -170,13 +170,7 @@ def fingerprint(config: ml_collections.ConfigDict, input_size: int) -> dict[str,
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Fine-tunes the class predictor for config.train.num_steps (resuming from workdir), exports it."""
   # ------------------------------------------------------------------ set-up
-  strategy = runtime.make_strategy(config.train.distribution)
-  chief = runtime.is_chief(strategy)
-  global_batch = config.train.batch_size
-  if global_batch % strategy.num_replicas_in_sync:
-    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
-                     f"{strategy.num_replicas_in_sync} replicas")
-  os.makedirs(workdir, exist_ok=True)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
   resolution, num_classes = config.data.resolution, config.model.num_classes
   input_size = class_lib.resolve_input_size(architecture=config.model.architecture, resolution=resolution,
                                             input_size=config.model.input_size or None)
@@ -261,9 +255,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
-      num_steps=config.train.num_steps, global_batch_size=global_batch,
-      summary_every=config.train.summary_every, sample_every=config.train.sample_every,
-      checkpoint_every=config.train.checkpoint_every, keeper=keeper, summaries=summaries,
+      global_batch_size=global_batch, **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
       write_samples=write_samples, chief=chief, description="train_class_predictor")
 
   # ------------------------------------------------------------------ held-out accuracy and export

@@ -153,12 +153,7 @@ def _resolve_frozen_generator(config: ml_collections.ConfigDict):
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Trains the critic for config.train.num_steps (resuming from workdir) and exports it."""
   # ------------------------------------------------------------------ set-up
-  strategy = runtime.make_strategy(config.train.distribution)
-  chief = runtime.is_chief(strategy)
-  global_batch = config.train.batch_size
-  if global_batch % strategy.num_replicas_in_sync:
-    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
-                     f"{strategy.num_replicas_in_sync} replicas")
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
 
   # ------------------------------------------------------------------ frozen G
   with strategy.scope():
@@ -252,9 +247,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
-      num_steps=config.train.num_steps, global_batch_size=global_batch,
-      summary_every=config.train.summary_every, sample_every=config.train.sample_every,
-      checkpoint_every=config.train.checkpoint_every, keeper=keeper, summaries=summaries,
+      global_batch_size=global_batch, **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
       write_samples=write_samples, chief=chief, description="train_critic")
 
   # ------------------------------------------------------------------ export

@@ -163,15 +163,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if config.train.loss not in losses.GAN_LOSSES:
     raise InputError(f"--config.train.loss={config.train.loss}: choose one of {', '.join(losses.GAN_LOSSES)}")
   check_structural_prior(config)
-  strategy = runtime.make_strategy(config.train.distribution)
-  chief = runtime.is_chief(strategy)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
   gan_config = model_config(config)
   gan_config.validate()
-  global_batch = config.train.batch_size
-  if global_batch % strategy.num_replicas_in_sync:
-    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
-                     f"{strategy.num_replicas_in_sync} replicas")
-  os.makedirs(workdir, exist_ok=True)
 
   # ------------------------------------------------------------------ data
   dataset = datasets.make_image_dataset(
@@ -236,11 +230,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   last = runtime.run_training_loop(
       train_step=lambda batch: dict(zip(("discriminator", "generator"), train_step(batch))),
-      iterator=iter(distributed_dataset), start=resumed_from_step, num_steps=config.train.num_steps,
-      global_batch_size=global_batch, summary_every=config.train.summary_every,
-      sample_every=config.train.sample_every, checkpoint_every=config.train.checkpoint_every,
-      keeper=keeper, summaries=summaries, write_samples=write_samples, chief=chief,
-      description="train_gan")
+      iterator=iter(distributed_dataset), start=resumed_from_step, global_batch_size=global_batch,
+      **runtime.cadence(config.train), keeper=keeper, summaries=summaries, write_samples=write_samples,
+      chief=chief, description="train_gan")
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())

@@ -49,6 +49,19 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
   raise InputError(f"--distribution={name}: unknown strategy, choose one of {', '.join(STRATEGIES)}")
 
 
+def start_run(train_config, workdir: str) -> tuple[tf.distribute.Strategy, bool, int]:
+  """What every trainer does first: (strategy from train_config.distribution, whether this task
+  is the chief, the global batch train_config.batch_size checked to split evenly over the
+  replicas); creates workdir."""
+  strategy = make_strategy(train_config.distribution)
+  global_batch = train_config.batch_size
+  if global_batch % strategy.num_replicas_in_sync:
+    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
+                     f"{strategy.num_replicas_in_sync} replicas")
+  os.makedirs(workdir, exist_ok=True)
+  return strategy, is_chief(strategy), global_batch
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 FINGERPRINT_FILENAME = "config_fingerprint.json"
@@ -195,6 +208,12 @@ def run_training_loop(*, train_step: Callable[[Any], Mapping[str, tf.Tensor]], i
       keeper.save(current)
   bar.close()
   return last
+
+
+def cadence(train_config) -> dict[str, int]:
+  """run_training_loop's step counts from a trainer's config.train."""
+  return {"num_steps": train_config.num_steps, "summary_every": train_config.summary_every,
+          "sample_every": train_config.sample_every, "checkpoint_every": train_config.checkpoint_every}
 
 
 def distributed_step(strategy: tf.distribute.Strategy, replica_step, *, step: tf.Variable,

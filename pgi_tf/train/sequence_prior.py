@@ -70,14 +70,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Trains the grouped prior model for config.train.num_steps (resuming from workdir) and exports it."""
   # ------------------------------------------------------------------ set-up
   check_sequence_config(config)
-  strategy = runtime.make_strategy(config.train.distribution)
-  chief = runtime.is_chief(strategy)
-  global_batch = config.train.batch_size  # clips; each has `window` frames
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir)  # clips; each has `window` frames
   window = config.sequence.window
-  if global_batch % strategy.num_replicas_in_sync:
-    raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
-                     f"{strategy.num_replicas_in_sync} replicas")
-  os.makedirs(workdir, exist_ok=True)
 
   # ------------------------------------------------------------------ frozen G and D
   with strategy.scope():
@@ -180,9 +174,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
-      num_steps=config.train.num_steps, global_batch_size=global_batch * window,  # speed in frames/s
-      summary_every=config.train.summary_every, sample_every=config.train.sample_every,
-      checkpoint_every=config.train.checkpoint_every, keeper=keeper, summaries=summaries,
+      global_batch_size=global_batch * window,  # speed in frames/s
+      **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
       write_samples=write_samples, chief=chief, description="train_sequence_prior")
 
   # ------------------------------------------------------------------ export
@@ -197,7 +190,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
                "lambda_gradient": lambda_gradient, **realism, "dataset": config.data.source,
-               **prior.generator_record(config, metadata), "mask_kind": config.masks.kind, "mask_motion": config.masks.motion,
+               **prior.generator_record(config, metadata), "mask_kind": config.masks.kind,
+               "mask_motion": config.masks.motion,
                "lstm_units": config.sequence.lstm_units, "config_name": config.get("name", ""),
                "structural_prior": config.get("structural_prior", "none"), "num_rays": metadata.get("num_rays", 0),
                "keypoint_refiner": config.get("keypoint_refiner", "")}))
