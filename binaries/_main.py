@@ -61,12 +61,12 @@ def define_gan_flags(names=("generator", "discriminator", "photo_realism")) -> d
   definitions = {
       "generator": lambda: flags.DEFINE_string(
           "generator", None, "Overrides config.generator: a registry name (progan-128, biggan-256, ... : "
-          "pgi_tf/generators.py), a TF-Hub handle, a module directory or standin:NAME[@R]."),
+          "pgi_tf/generators/), a TF-Hub handle, a module directory or standin:NAME[@R]."),
       "discriminator": lambda: flags.DEFINE_string(
           "discriminator", None, "Overrides config.discriminator: a D or critic module directory, or none."),
       "photo_realism": lambda: flags.DEFINE_enum(
           "photo_realism", None, ["auto", "discriminator", "critic", "off"],
-          "Overrides config.photo_realism: which D scores Eq. 5 (pgi_tf/photo_realism.py)."),
+          "Overrides config.photo_realism: which D scores Eq. 5 (pgi_tf/generators/photo_realism.py)."),
   }
   return {name: definitions[name]() for name in names}
 

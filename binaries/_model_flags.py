@@ -1,12 +1,12 @@
 """The flags that choose a model (G, D, P, S, the class predictor), shared by inpaint and evaluate.
 
 Defined once here so both binaries say the same thing and load models the same way
-(`pgi_tf.inpaint_files.load_models`).
+(`pgi_tf.inference.loading.load_models`).
 """
 
 from absl import flags
 
-from pgi_tf import inpaint_files
+from pgi_tf.inference import loading
 
 MODEL_DIR = flags.DEFINE_string(
     "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/, class_predictor/, "
@@ -14,12 +14,12 @@ MODEL_DIR = flags.DEFINE_string(
     "(hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
 KEYPOINT_REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
 GENERATOR = flags.DEFINE_string(
-    "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators.py), a TF-Hub "
+    "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators/), a TF-Hub "
     "handle, a module directory or standin:NAME[@R] (overrides --model_dir and P's metadata).")
 DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator or critic module, or 'none'.")
 PHOTO_REALISM = flags.DEFINE_enum(
     "photo_realism", "auto", ["auto", "discriminator", "critic", "off"],
-    "D for the iterative search's perceptual term (pgi_tf/photo_realism.py); recorded in results.json.")
+    "D for the iterative search's perceptual term (pgi_tf/generators/photo_realism.py); recorded in results.json.")
 PRIOR_PREDICTOR = flags.DEFINE_string("prior_predictor", "", "Prior predictor module (overrides --model_dir).")
 CLASS_PREDICTOR = flags.DEFINE_string(
     "class_predictor", "", "Class-conditional BigGAN: the masked-image classifier (binaries/train_class_predictor.py; "
@@ -31,13 +31,13 @@ def model_dir(structural_prior: str) -> str:
   (then G, and P only if --prior_predictor names one)."""
   if MODEL_DIR.value:
     return MODEL_DIR.value
-  return "" if GENERATOR.value else inpaint_files.default_model_dir(structural_prior)
+  return "" if GENERATOR.value else loading.default_model_dir(structural_prior)
 
 
 def load_models(*, structural_prior: str, need_prior_predictor: bool, discriminator: str | None = None,
-                **kwargs) -> inpaint_files.Models:
+                **kwargs) -> loading.Models:
   """The models the flags name; `discriminator` overrides --discriminator (e.g. "none")."""
-  return inpaint_files.load_models(
+  return loading.load_models(
       model_dir=model_dir(structural_prior), generator=GENERATOR.value,
       discriminator=DISCRIMINATOR.value if discriminator is None else discriminator,
       prior_predictor=PRIOR_PREDICTOR.value, need_prior_predictor=need_prior_predictor,

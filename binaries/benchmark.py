@@ -18,7 +18,8 @@ import platform
 from absl import flags
 import tensorflow as tf
 
-from pgi_tf import benchmarks
+from pgi_tf import files
+from pgi_tf.evaluation import benchmarks
 from pgi_tf.errors import InputError
 
 _SUITES = flags.DEFINE_list("suites", ["gan_training"], f"Any of {sorted(benchmarks.SUITES)}.")
@@ -62,9 +63,7 @@ def main(argv):
   for path, text in ((json_path, json.dumps(report, indent=2)),
                      (md_path, benchmarks.to_markdown(rows, title="pgi_tf benchmarks") +
                       f"\nMachine: {json.dumps(machine)}\n")):
-    with open(path + ".tmp", "w") as f:
-      f.write(text)
-    os.replace(path + ".tmp", path)
+    files.write_text(path, text)
   print(benchmarks.to_markdown(rows, title="pgi_tf benchmarks"))
 
 

@@ -6,7 +6,7 @@ OpenCV's Telea and Navier-Stokes, at the Table 1 hole ratios, on held-out images
 
 Writes <output_dir>/table.md, results.json and grid.png (per hole ratio: masked | methods | original).
 
---sequences: Table 3's ablation on held-out moving Fashion-MNIST clips instead (pgi_tf/video_evaluation.py):
+--sequences: Table 3's ablation on held-out moving Fashion-MNIST clips instead (pgi_tf/evaluation/video.py):
   python -m binaries.evaluate --sequences --sequence_models=M_{z+L}=runs/fmnist32_seq/export/sequence_prior \
       --num_clips=200 --num_frames=16 --mask_motion=fixed --output_dir=runs/eval_sequences
 One row per model: M_z (P of --model_dir per frame) and each --sequence_models entry; per-frame PSNR,
@@ -17,19 +17,20 @@ examples.png and examples.gif (one clip: input | each model | ground truth).
 from binaries import _main  # noqa: F401
 
 import json
-import os
-import platform
 
 from absl import flags
-import numpy as np
 
 from binaries import _model_flags
-from pgi_tf import evaluation
-from pgi_tf import inpaint_files
-from pgi_tf import visualize
+from pgi_tf import files
+from pgi_tf import hub
 from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
-from pgi_tf.train import runtime
+from pgi_tf.evaluation import images as image_evaluation
+from pgi_tf.evaluation import landmarks as landmark_evaluation
+from pgi_tf.evaluation import tables
+from pgi_tf.evaluation import video as video_evaluation
+from pgi_tf.metrics import extractors
+from pgi_tf.metrics import temporal
 
 _LABEL_ROWS = flags.DEFINE_list(
     "label_rows", ["actual", "predicted"], "Class-conditional BigGAN: rows with the images' actual labels and/or "
@@ -43,7 +44,7 @@ _DATA_DIR = flags.DEFINE_string("data_dir", "", "Dataset directory ('' = the sou
 _SPLIT = flags.DEFINE_string("split", "test", "Held-out split.")
 _NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Held-out images (the first N of the split).")
 _HOLE_RATIOS = flags.DEFINE_list("hole_ratios", ["0.1", "0.4"], "Table 1 hole-to-image ratios.")
-_METHODS = flags.DEFINE_list("methods", list(evaluation.METHODS), "Methods to compare.")
+_METHODS = flags.DEFINE_list("methods", list(image_evaluation.METHODS), "Methods to compare.")
 _FD_EXTRACTOR = flags.DEFINE_string(
     "fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
     "Feature extractor for the Fréchet distance: savedmodel:<path>, inception[:<handle or path>], or ''.")
@@ -82,9 +83,7 @@ _VIDEO_FD_EXTRACTOR = flags.DEFINE_string(
 
 
 def landmark_curves_main() -> None:
-  from pgi_tf.structural import landmark_evaluation
-  from pgi_tf.train import keypoint_refiner
-  refiner = keypoint_refiner.load_keypoint_refiner(_LANDMARK_REFINER.value, flag="--landmark_refiner")
+  refiner = hub.load_keypoint_refiner(_LANDMARK_REFINER.value, flag="--landmark_refiner")
   result = landmark_evaluation.landmark_curves(refiner=refiner, seed=_SEED.value)
   paths = landmark_evaluation.write_curves(result, _OUTPUT_DIR.value)
   summary = {"held_out_mean_rle": result["held_out"]["mean_rle"],
@@ -93,8 +92,6 @@ def landmark_curves_main() -> None:
 
 
 def sequences_main() -> None:
-  from pgi_tf import video_evaluation
-  from pgi_tf.metrics import temporal
   kinds = _STRUCTURAL_PRIOR.value
   if len(kinds) > 1:
     raise InputError(f"--structural_prior={','.join(kinds)}: --sequences evaluates one model directory")
@@ -112,51 +109,16 @@ def sequences_main() -> None:
       num_clips=_NUM_CLIPS.value, num_frames=_NUM_FRAMES.value, resolution=models.resolution, seed=_SEED.value,
       motion=_MASK_MOTION.value, split=_SPLIT.value, data_dir=_DATA_DIR.value or None)
   total = sum(len(clips) * m.inpainter.num_windows(clips.shape[1]) for m in sequence_models)
-  bar = runtime.progress_bar(total=total, initial=0, description="evaluate sequences")
+  bar = files.progress_bar(total=total, initial=0, description="evaluate sequences")
   rows, outputs = video_evaluation.evaluate_sequences(
       sequence_models=sequence_models, clips=clips, masks=masks, extractor=extractor,
       batch_size=_BATCH_SIZE.value, progress=bar)
   bar.close()
-  notes = [f"{len(clips)} moving Fashion-MNIST clips of {clips.shape[1]} frames, split {_SPLIT.value} "
-           f"(garments never seen in training), {models.resolution} px, seed {_SEED.value}; masks: one §6.4 "
-           f"rectangle per clip (sides in [0.35, 0.5] of the frame), {_MASK_MOTION.value}, "
-           f"{100 * float(np.mean(masks)):.1f}% of the pixels.",
-           "z from sliding windows merged causally (each frame from the earliest window containing it; the "
-           "first `overlap` frames of later windows only warm the LSTM up): "
-           + ", ".join(f"{r['model']} W={r['window']} overlap={r['overlap']}" for r in rows) + ".",
-           "flicker: mean |(O_{t+1} - O_t) - (G_{t+1} - G_t)| inside the holes of each frame pair, [0, 1] units, "
-           "averaged over clips (np.nanmean); PSNR per frame, averaged over all frames.",
-           f"generator: {models.generator.handle} (frozen, the same for every row); "
-           f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores."]
+  notes = tables.sequence_notes(rows=rows, clips=clips, masks=masks, models=models, split=_SPLIT.value,
+                                seed=_SEED.value, mask_motion=_MASK_MOTION.value)
   paths = video_evaluation.write_report(_OUTPUT_DIR.value, rows=rows, notes=notes, clips=clips, masks=masks,
                                         outputs=outputs, title="Sequence inpainting ablation (Table 3 layout)")
   print(open(paths["table.md"]).read())
-
-
-def _check_label_rows(models) -> list[str]:
-  """Which label rows a class-conditional model gets ([] for every other model)."""
-  if not models.class_conditional:
-    return []
-  rows = list(_LABEL_ROWS.value)
-  unknown = [r for r in rows if r not in ("actual", "predicted")]
-  if unknown or not rows:
-    raise InputError(f"--label_rows={','.join(rows)}: choose from actual, predicted")
-  if "predicted" in rows and models.class_predictor is None:
-    raise InputError("--label_rows=predicted: needs --class_predictor (binaries/train_class_predictor.py); "
-                     "or --label_rows=actual")
-  return rows
-
-
-def _class_accuracy(models, images, labels, columns) -> dict:
-  """Top-1 of the class predictor on the masked and unmasked images, per mask column (§6.3.3)."""
-  from pgi_tf.train import class_predictor as class_predictor_lib
-  accuracy = {}
-  for index, column in enumerate(columns):
-    masks = evaluation.evaluation_masks(count=len(images), resolution=models.resolution, hole_ratio=column,
-                                        seed=_SEED.value + 1000 * index, mask_kind=_MASK_KIND.value)
-    accuracy[str(column)] = class_predictor_lib.top1_accuracy(models.class_predictor, images=images,
-                                                              labels=labels, masks=masks)
-  return accuracy
 
 
 def main(argv):
@@ -168,12 +130,11 @@ def main(argv):
   try:
     ratios = [float(r) for r in _HOLE_RATIOS.value]
     if _HOLE_SIZES.value:
-      ratios = [evaluation.hole_column(int(v)) for v in _HOLE_SIZES.value]
+      ratios = [image_evaluation.hole_column(int(v)) for v in _HOLE_SIZES.value]
   except ValueError:
     flag = "--hole_sizes" if _HOLE_SIZES.value else "--hole_ratios"
     values = _HOLE_SIZES.value or _HOLE_RATIOS.value
     raise InputError(f"{flag}={','.join(values)}: must be numbers like 0.1,0.4 (ratios) or 96,128 (px)") from None
-  learned = any(m in evaluation.LEARNED_METHODS for m in _METHODS.value)
   kinds = _STRUCTURAL_PRIOR.value
   if len(kinds) > 1 and (_model_flags.MODEL_DIR.value or _model_flags.GENERATOR.value
                          or _model_flags.PRIOR_PREDICTOR.value):
@@ -186,64 +147,19 @@ def main(argv):
   for other in all_models[1:]:
     if (other.resolution, other.channels) != (models.resolution, models.channels):
       raise InputError(f"--structural_prior={','.join(kinds)}: the models differ in resolution or channels")
-  label_rows = _check_label_rows(models)
-  extractor = None
-  if _FD_EXTRACTOR.value:
-    from pgi_tf.metrics import extractors
-    extractor = extractors.load_extractor(_FD_EXTRACTOR.value)
+  label_rows = tables.check_label_rows(models, _LABEL_ROWS.value)
+  extractor = extractors.load_extractor(_FD_EXTRACTOR.value) if _FD_EXTRACTOR.value else None
   dataset = datasets.make_image_dataset(
       source=_SOURCE.value, data_dir=_DATA_DIR.value or None, split=_SPLIT.value,
       resolution=models.resolution, channels=models.channels, batch_size=_NUM_IMAGES.value,
       shuffle=False, repeat=False, drop_remainder=False, with_labels=bool(label_rows))
   batch = next(iter(dataset))
   images, labels = (batch[0].numpy(), batch[1].numpy()) if label_rows else (batch.numpy(), None)
-  learned_methods = [m for m in _METHODS.value if m in evaluation.LEARNED_METHODS]
-  # One model entry per (structural prior) or, for a class-conditional BigGAN, per label source.
-  entries = [(kind_models, evaluation.model_label(kind_models.metadata) if len(kinds) > 1 else None, None)
-             for kind_models in all_models]
-  if label_rows:
-    entries = [(models, f"{row} label", labels if row == "actual" else None) for row in label_rows]
-  total = len(images) * len(ratios) * (len(_METHODS.value) + len(learned_methods) * (len(entries) - 1))
-  bar = runtime.progress_bar(total=total, initial=0, description="evaluate")
-  rows, examples, methods = [], {}, []
-  for index, (entry_models, label, entry_labels) in enumerate(entries):
-    # Classical peers once; the learned methods once per entry, labelled when there are several.
-    entry_methods = _METHODS.value if index == 0 else learned_methods
-    entry_rows, entry_examples = evaluation.evaluate(
-        inpainter=inpaint_files.make_inpainter(entry_models) if learned else None, images=images,
-        hole_ratios=ratios, methods=entry_methods, extractor=extractor, batch_size=_BATCH_SIZE.value,
-        iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, progress=bar,
-        labels=entry_labels, mask_kind=_MASK_KIND.value)
-    rows, examples, methods = evaluation.merge_labelled(
-        (rows, examples, methods), (entry_rows, entry_examples, entry_methods), label=label)
-  accuracy = _class_accuracy(models, images, labels, ratios) if models.class_predictor is not None else {}
-  bar.close()
-  notes = [f"{len(images)} images of {_SOURCE.value}/{_SPLIT.value} (never seen in training), "
-           f"{models.resolution} px; masks: one hole of the given ratio at a random place, seed {_SEED.value}.",
-           f"generator: {models.metadata.get('generator', 'ours')} "
-           f"({', '.join(m.generator.handle for m in all_models)})"
-           f"{' -- an offline STAND-IN with random weights, not the real module' if models.metadata.get('standin') else ''}"
-           f"; photo-realism term: {models.photo_realism['photo_realism']}; "
-           f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores."]
-  if _HOLE_SIZES.value:
-    notes[0] = (f"{len(images)} images of {_SOURCE.value}/{_SPLIT.value}, {models.resolution} px; masks: one square "
-                f"hole per column size, {'central' if _MASK_KIND.value == 'central' else 'at a random place'}, "
-                f"seed {_SEED.value}.")
-  for column, values in accuracy.items():
-    notes.append(f"class predictor top-1 at {column}: masked {100 * values['top1_masked']:.1f}%, "
-                 f"unmasked {100 * values['top1_unmasked']:.1f}% (paper, ImageNet 256: 75.3% vs 77%)")
-  os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
-  title = "Inpainting evaluation (Table 2 layout)" if _HOLE_SIZES.value else "Inpainting evaluation (Table 1 layout)"
-  markdown = evaluation.to_markdown(rows, title=title, notes=notes)
-  for name, text in (("table.md", markdown), ("results.json", json.dumps({"rows": rows, "notes": notes, "models": models.record(),
-                                                      "class_predictor_top1": accuracy}, indent=2))):
-    path = os.path.join(_OUTPUT_DIR.value, name)
-    with open(path + ".tmp", "w") as f:
-      f.write(text)
-    os.replace(path + ".tmp", path)
-  grid = evaluation.examples_grid(examples, hole_ratios=ratios, methods=methods)
-  visualize.save_png(os.path.join(_OUTPUT_DIR.value, "grid.png"), grid, upscale=3)
-  print(markdown)
+  print(tables.image_table(
+      all_models=all_models, several_priors=len(kinds) > 1, images=images, labels=labels, label_rows=label_rows,
+      ratios=ratios, methods=_METHODS.value, extractor=extractor, batch_size=_BATCH_SIZE.value,
+      iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, mask_kind=_MASK_KIND.value,
+      hole_sizes=bool(_HOLE_SIZES.value), source=_SOURCE.value, split=_SPLIT.value, output_dir=_OUTPUT_DIR.value))
 
 
 if __name__ == "__main__":

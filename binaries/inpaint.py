@@ -10,7 +10,7 @@ are resized for the model; the known pixels are pasted back at full resolution (
 Modes: single (Eq. 8, one pass), iterative (Yeh et al., Eq. 2), hybrid (iterative from P's z).
 
 Video (--video, §4.3 / §6.4): clips instead of images; z per frame from a sequence prior over
-sliding windows (M_{z+L}) or from P frame by frame (M_z); see pgi_tf/inpaint_video.py.
+sliding windows (M_{z+L}) or from P frame by frame (M_z); see pgi_tf/inference/video.py.
   python -m binaries.inpaint --video --input=clips/ --masks=clip_masks/ --output_dir=out/
   python -m binaries.inpaint --video --input=clip.mp4 --mask_kind=rectangle --mask_motion=moving \
       --sequence_prior=runs/fmnist32_seq/export/sequence_prior --window=8 --overlap=4
@@ -27,7 +27,7 @@ import os
 from absl import flags
 
 from binaries import _model_flags
-from pgi_tf import inpaint_files
+from pgi_tf.inference import folders
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
@@ -85,8 +85,8 @@ def video_main():
     sequence_prior_path = bundled if bundled and os.path.isdir(bundled) else ""
   models = _model_flags.load_models(structural_prior=_STRUCTURAL_PRIOR.value, discriminator="none",
                                     need_prior_predictor=not sequence_prior_path)
-  from pgi_tf import inpaint_video  # the video path only
-  summary = inpaint_video.inpaint_clips(
+  from pgi_tf.inference import video as video_inference
+  summary = video_inference.inpaint_clips(
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value, mask_path=mask_path,
       mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=sequence_prior_path,
       window=_WINDOW.value, overlap=_OVERLAP.value, batch_size=_BATCH_SIZE.value, seed=_SEED.value,
@@ -111,7 +111,7 @@ def main(argv):
     if _MASK_KIND.value == "rectangle":
       fields.update(min_side_fraction=0.35, max_side_fraction=0.5)
     spec = masks_lib.MaskSpec(**fields)
-  summary = inpaint_files.inpaint_files(
+  summary = folders.inpaint_files(
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value,
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,

@@ -11,14 +11,14 @@ results.json into --output_dir; the chosen values go into the preset file by han
 from binaries import _main  # noqa: F401
 
 import itertools
-import json
 import os
 
 from absl import flags
 from ml_collections import config_flags
 
-from pgi_tf import evaluation
-from pgi_tf import inpaint_files
+from pgi_tf.evaluation import images as image_evaluation
+from pgi_tf.evaluation import tables
+from pgi_tf.inference import loading
 from pgi_tf.data import datasets
 from pgi_tf.train import prior
 
@@ -51,32 +51,20 @@ def main(argv):
     config.train.sample_every = _STEPS.value
     workdir = os.path.join(_OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
     prior.train(config, workdir=workdir)
-    models = inpaint_files.load_models(generator=config.generator, discriminator=config.discriminator,
+    models = loading.load_models(generator=config.generator, discriminator=config.discriminator,
                                        photo_realism_policy=config.photo_realism,
                                        prior_predictor=os.path.join(workdir, "export", "prior_predictor"))
     images = next(iter(datasets.make_image_dataset(
         source=config.data.source, data_dir=config.data.data_dir or None, split=_SPLIT.value,
         resolution=models.resolution, channels=models.channels, batch_size=_NUM_IMAGES.value,
         shuffle=False, repeat=False, drop_remainder=False))).numpy()
-    results, _ = evaluation.evaluate(inpainter=inpaint_files.make_inpainter(models), images=images,
+    results, _ = image_evaluation.evaluate(inpainter=loading.make_inpainter(models), images=images,
                                      hole_ratios=(0.1, 0.4), methods=("single",), extractor=extractor)
     for r in results:
       rows.append({"lambda_realism": l1, "lambda_gradient": l2, **r})
-  lines = ["# λ sweep (Eq. 7) on the validation split", "",
-           "| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
-  for key in dict.fromkeys((r["lambda_realism"], r["lambda_gradient"]) for r in rows):
-    cells = {r["hole_ratio"]: r for r in rows if (r["lambda_realism"], r["lambda_gradient"]) == key}
-    fd = lambda ratio: f"{cells[ratio].get('frechet_distance', float('nan')):.3f}"
-    lines.append(f"| {key[0]} | {key[1]} | {cells[0.1]['psnr_db']:.2f} | {cells[0.4]['psnr_db']:.2f} | "
-                 f"{fd(0.1)} | {fd(0.4)} |")
-  lines.append(f"\n{_STEPS.value} steps per point; {len(images)} images of split {_SPLIT.value}.")
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
-  with open(os.path.join(_OUTPUT_DIR.value, "table.md"), "w") as f:
-    f.write("\n".join(lines) + "\n")
-  with open(os.path.join(_OUTPUT_DIR.value, "results.json"), "w") as f:
-    json.dump(rows, f, indent=2)
-  print("\n".join(lines))
-
+  print(tables.lambda_sweep_table(rows, steps=_STEPS.value, num_images=len(images), split=_SPLIT.value,
+                                  output_dir=_OUTPUT_DIR.value))
 
 if __name__ == "__main__":
   _main.run(main)

@@ -3,7 +3,7 @@
 Paper: z = P(I_d, M, S), Î = I_d + M ⊙ G(z, S) (Eq. 8), S = f(K, d): the 68 landmarks
 detected on the masked face (FAN [7]), hidden ones (d = 0) completed and visible ones refined
 by the keypoint refiner f (Eq. 9). Table 1, CelebA, "Ours (M_{z+S})" row.
-Here: K, d from dlib on the masked image (`pgi_tf.structural.priors.LandmarkPrior`; no face
+Here: K, d from dlib on the masked image (`pgi_tf.structural.landmarks.LandmarkPrior`; no face
 found -> the whole crop is the face box), f = the bundled face refiner
 (hub_modules/face_landmarks/keypoint_refiner, configs/keypoint_refiner_faces.py), f's output
 used everywhere (keep_visible off, as in the paper).
@@ -11,7 +11,7 @@ Run:     python -m binaries.train_prior --config=configs/celeba64_landmarks_prio
 Smoke:   python -m binaries.train_prior --config=configs/celeba64_landmarks_prior.py:smoke --config.data.data_dir=... --config.generator=... --config.discriminator=... --workdir=/tmp/p
 Expect:  not run here (no CelebA offline). Exports prior_predictor/ and inpainter/; the inpainter
          SavedModel takes dlib's (keypoints, switches) as inputs besides images and masks
-         (`pgi_tf.hub.export_inpainter`).
+         (`pgi_tf.inference.export.export_inpainter`).
 Differs from the paper: dlib instead of FAN; f trained on synthetic and LFW face shapes, not
 LS3D-W; λ1, λ2 are the Fashion-MNIST sweep's (results/sweep_lambdas.md); jit_compile off
 (dlib runs through tf.numpy_function).

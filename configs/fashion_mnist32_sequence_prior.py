@@ -10,7 +10,7 @@ Ablation M_z (same layers, LSTM state reset every frame):
              --config.sequence.per_frame=True --workdir=runs/fmnist32_seq_per_frame
 Smoke:   python -m binaries.train_sequence_prior --config=configs/fashion_mnist32_sequence_prior.py:smoke \
              --workdir=/tmp/s
-Expect:  issue 5's target: on held-out moving clips M_{z+L} has >= 20% lower flicker than M_z with
+Expect:  the target: on held-out moving clips M_{z+L} has >= 20% lower flicker than M_z with
          per-frame PSNR at most 0.3 dB lower (binaries/evaluate.py). Not yet run: numbers go to RESULTS.md.
 Differs from the paper: Fashion-MNIST items moving on a 32 px canvas instead of FaceForensics at
 128 px; the frozen G and D are the bundled 32 px DCGAN; λ1, λ2 are P's (configs/fashion_mnist32_prior.py,

@@ -1,7 +1,7 @@
 """Fashion-MNIST at 32 px, G(z, S) and D(x, S) conditioned on a structural prior (§4.2, Fig. 6).
 
 Paper: §4.2 conditions G and D on 68 facial landmarks (CelebA, LS3D-W), which are not
-available offline. Here S is the generic silhouette prior of issue 4
+available offline. Here S is the generic silhouette prior (beyond the paper)
 (`pgi_tf.structural.silhouette`): 16 keypoints, the outermost foreground pixel on 16 rays
 from the image centre, as (x, y) in [0, 1] -> a 32-vector concatenated to z in G, and
 rendered as a shape map (the polygon the keypoints span) that D sees next to the image and G

@@ -1,7 +1,7 @@
 """M_{z+S} on Fashion-MNIST at 32 px: P conditioned on the refined silhouette prior (§4.2, Table 1).
 
 Paper: M_{z+S} conditions P and G on the refined facial landmarks of the masked face (§4.2)
-and beats M_z in Table 1. Here S is the generic silhouette prior (issue 4,
+and beats M_z in Table 1. Here S is the generic silhouette prior (beyond the paper,
 `pgi_tf.structural.silhouette`): 16 silhouette keypoints of the masked image, hidden ones
 completed by the frozen keypoint refiner f (Eq. 9), visible ones kept as detected.
     z = P(I_d, M, S),  Î = I_d + M ⊙ G(z, S)   (G, D: configs/fashion_mnist32_silhouette.py)

@@ -22,10 +22,10 @@ def gan_config() -> ml_collections.ConfigDict:
 
   config.model = ml_collections.ConfigDict()
   config.model.z_dim = 100                     # z ~ U[-1, 1]^100 (§3.1)
-  config.model.structural_prior = "none"       # "silhouette": G(z, S), D(x, S) on silhouette keypoints (issue 4)
+  config.model.structural_prior = "none"       # "silhouette": G(z, S), D(x, S) on silhouette keypoints (§4.2)
   config.model.num_rays = 16                   # silhouette keypoints K (condition_dim = 2K)
   config.model.condition_map = ""              # "silhouette": also feed the prior as a rendered shape map
-  config.model.condition_dim = 0               # > 0: conditional G and D (issue 4 landmarks, issue 6 labels)
+  config.model.condition_dim = 0               # > 0: conditional G and D (§4.2 landmarks, §6.3.3 class labels)
   config.model.generator_base_channels = 64    # DCGAN at 64 px
   config.model.discriminator_base_channels = 64
   config.model.generator_norm = "batch"

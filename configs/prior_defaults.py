@@ -9,7 +9,7 @@ def prior_config() -> ml_collections.ConfigDict:
   config.seed = 0
   config.generator = ""        # registry name (progan-128, biggan-256, ...), TF-Hub handle or module dir
   config.discriminator = ""    # D or critic module dir; "" = the module's own D (compare_gan); "none" = off
-  config.photo_realism = "auto"  # auto | discriminator | critic | off (pgi_tf/photo_realism.py)
+  config.photo_realism = "auto"  # auto | discriminator | critic | off (pgi_tf/generators/photo_realism.py)
   config.class_index = -1      # BigGAN: fixed class (P then takes no label); -1: P and G take each image's label
   config.truncation = 0.0      # BigGAN truncation t in [0.02, 1]; 0 = the registry default (0.5)
   config.output_resolution = 0  # public modules: resize G's images to this side (0 = the module's)

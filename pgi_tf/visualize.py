@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 
 import numpy as np
 from PIL import Image
+
+from pgi_tf import files
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -45,16 +45,8 @@ def save_png(path: str, image: np.ndarray, *, upscale: int = 1) -> None:
   pil = Image.fromarray(image)
   if upscale > 1:  # small images (32 px) are hard to see; nearest keeps pixels honest
     pil = pil.resize((pil.width * upscale, pil.height * upscale), Image.NEAREST)
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
-  os.close(fd)
-  try:
+  with files.atomic_path(path, suffix=".png") as tmp:
     pil.save(tmp, format="PNG")
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
 
 
 def save_grid(path: str, images: np.ndarray, *, columns: int | None = None, upscale: int = 1) -> np.ndarray:

@@ -166,7 +166,7 @@ class BinaryRun:
 _FORK_RUNNER = r"""
 import json, os, runpy, sys, traceback
 import tensorflow, tensorflow_hub, keras, ml_collections.config_flags  # noqa: F401
-import pgi_tf.inpaint_files, pgi_tf.train.prior  # noqa: F401
+import pgi_tf.inference.loading, pgi_tf.train.prior  # noqa: F401
 module, cases_path, parallel = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(cases_path) as f:
   cases = json.load(f)

@@ -6,8 +6,9 @@ Every extractor is a callable `images -> features` with a `name`:
   features  float32 [N, D]
 
 so `frechet.frechet_result` and the evaluate binary never care which network runs. The name
-labels every reported number (FID numbers from different networks are not comparable; see
-../shared/notes/ecosystem.md).
+labels every reported number (FID numbers from different networks are not comparable: FID's
+standard network is the 2015 Inception graph's pool_3, and keras.applications' InceptionV3 is a
+different network that gives different numbers).
 
 Extractors, chosen by `load_extractor(spec)` (the `--fid_extractor` flag):
 
@@ -33,7 +34,6 @@ TypeError on loaded signatures).
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Protocol, runtime_checkable
 
@@ -399,10 +399,4 @@ def export_feature_extractor(model: keras.Model, path: str, *,
               "feature_dim": int(np.prod(feature_output.shape[1:])),
               "input_shape": list(image_shape), "value_range": [-1.0, 1.0],
               "signature": "default", "input_name": "images", "output_key": FEATURES_KEY}
-
-  def write(tmp_dir):
-    tf.saved_model.save(module, tmp_dir, signatures={"default": module.default})
-    with open(os.path.join(tmp_dir, EXTRACTOR_METADATA_FILENAME), "w") as f:
-      json.dump(metadata, f, indent=2, sort_keys=True)
-
-  hub.atomic_directory_write(path, write)
+  hub.save_module(module, path, metadata, metadata_filename=EXTRACTOR_METADATA_FILENAME)

@@ -51,8 +51,6 @@ video FD        the Frechet distance (`frechet.frechet_distance_from_features`) 
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Protocol, runtime_checkable
 
 import keras
@@ -370,10 +368,4 @@ def export_tiny_video_extractor(path: str, *, image_size: int = 32, channels: in
               "input_shape": [None, image_size, image_size, channels],
               "value_range": list(I3D_VALUE_RANGE), "signature": "default",
               "output_key": I3D_OUTPUT_KEY, "feature_dim": feature_dim}
-
-  def write(tmp_dir):
-    tf.saved_model.save(module, tmp_dir, signatures={"default": module.default})
-    with open(os.path.join(tmp_dir, EXTRACTOR_METADATA_FILENAME), "w") as f:
-      json.dump(metadata, f, indent=2, sort_keys=True)
-
-  hub.atomic_directory_write(path, write)
+  hub.save_module(module, path, metadata, metadata_filename=EXTRACTOR_METADATA_FILENAME)

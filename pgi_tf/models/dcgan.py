@@ -3,8 +3,8 @@
 Stage 1 of the paper: a GAN is trained and then frozen. The paper's 64 px models follow
 DCGAN (Radford et al., 2016), as do Yeh et al.'s. z ~ U[-1, 1]^d, d = 100 by default.
 
-The conditional variant (G(z, c), D(x, c)) takes an extra conditioning vector c: issue 4
-feeds structural priors (landmarks) through it, issue 6 one-hot class labels. G
+The conditional variant (G(z, c), D(x, c)) takes an extra conditioning vector c: the structural
+priors of §4.2 (landmarks, silhouettes) go through it, and one-hot class labels. G
 concatenates c to z; D uses a projection head (Miyato & Koyama, 2018):
 logit = w.h + <embed(c), h>, which conditions D without changing its conv trunk.
 

@@ -14,7 +14,7 @@ Inside, the inputs are standardised around a mean shape (`KeypointStandardizatio
 points become offsets from the mean shape in units of its spread, hidden ones 0) and the outputs
 are offsets added back to the mean shape; `train_keypoint_refiner` fits both statistics on the
 training shapes. The interface stays the paper's: box coordinates in, box coordinates out.
-Nothing is face specific but the defaults: `num_keypoints` serves any keypoint prior (issue 4's
+Nothing is face specific but the defaults: `num_keypoints` serves any keypoint prior (the
 generic structural prior).
 
 Training (`train_keypoint_refiner`): Adam on Eq. 9 (`pgi_tf.losses.keypoint_refinement_loss`),

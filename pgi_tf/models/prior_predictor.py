@@ -8,7 +8,7 @@ of the generator's z prior, so every prediction is a z that G was trained on:
   z_distribution   head                          why
   uniform [a, b]   a + (b - a) * (tanh(h) + 1)/2  U[-1, 1]^d of §3.1: tanh covers exactly (-1, 1)
   normal           h (identity)                  N(0, I) has unbounded support (PG-GAN)
-  truncated_normal truncation * tanh(h)          BigGAN samples z in [-t, t] (issue 6)
+  truncated_normal truncation * tanh(h)          BigGAN samples z in [-t, t] (its colab)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class PriorPredictorConfig:
   dense_units: int = 0            # > 0: a hidden dense layer before the head (more capacity for large z)
   z_distribution: str = "uniform"  # one of Z_DISTRIBUTIONS; sets the output head
   z_support: tuple[float, float] = (-1.0, 1.0)  # uniform: [a, b]; truncated_normal: [-t, t]
-  condition_dim: int = 0          # > 0: P also receives a condition vector (issue 4's structural prior)
+  condition_dim: int = 0          # > 0: P also receives a condition vector (a structural prior S, §4.2, or a class)
 
   def validate(self) -> None:
     if self.resolution not in SUPPORTED_RESOLUTIONS:

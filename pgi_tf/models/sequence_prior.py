@@ -25,14 +25,9 @@ windows of that length). The metadata ties the export to its generator like P's 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-from typing import Any, Mapping
 
 import keras
-import tensorflow as tf
 
-from pgi_tf import hub
 from pgi_tf.errors import InputError
 from pgi_tf.models import prior_predictor as prior_lib
 
@@ -161,98 +156,3 @@ def frame_encoder_of(model: keras.Model) -> keras.Model:
   return model.get_layer("frame_encoder").frame_model
 
 
-def warm_start_frame_encoder(model: keras.Model, frame_config: prior_lib.PriorPredictorConfig, path: str, *,
-                             generator_path: str | None = None, flag: str = "--config.train.warm_start") -> str:
-  """Initialises the shared CNN from a trained P; the LSTM and head keep their initialisation.
-
-  `path`: P's SavedModel export (…/export/prior_predictor) or a stage-2 checkpoint (prefix or
-  checkpoints directory). P must have the same architecture (`frame_config`); with
-  `generator_path`, an export trained for another generator is refused. Returns what was read.
-  """
-  from pgi_tf.train import prior as prior_training  # the stage-2 trainer owns its checkpoint layout
-
-  source = prior_lib.build_prior_predictor(frame_config)
-  if os.path.isfile(os.path.join(path, "saved_model.pb")):
-    metadata = hub.read_metadata(path) or {}
-    if metadata.get("kind") != "prior_predictor":
-      raise InputError(f"{flag}={path}: not a prior predictor exported by pgi_tf")
-    if generator_path is not None and metadata.get("generator_fingerprint") != hub.module_fingerprint(generator_path):
-      raise InputError(f"{flag}={path}: P was trained for another generator ({metadata.get('generator_path')}) "
-                       f"than {generator_path}")
-    read_from = os.path.join(path, "variables", "variables")
-    try:
-      # read(), not restore(): the export has no save_counter to match.
-      tf.train.Checkpoint(predictor=source).read(read_from).assert_existing_objects_matched().expect_partial()
-    except (AssertionError, ValueError, tf.errors.OpError) as error:
-      raise InputError(f"{flag}={path}: not a P of this architecture ({str(error).splitlines()[0]})") from None
-  else:
-    read_from = prior_training.warm_start(source, path)
-  encoder = frame_encoder_of(model)
-  for layer in encoder.layers:
-    if layer.weights:
-      layer.set_weights(source.get_layer(layer.name).get_weights())
-  return read_from
-
-
-# --------------------------------------------------------------------------- SavedModel export
-
-def sequence_prior_metadata(*, generator_path: str, generator_metadata: Mapping[str, Any], window: int,
-                            per_frame: bool, extra: Mapping[str, Any] | None = None) -> dict:
-  """P's metadata (generator, its fingerprint and z prior) with kind "sequence_prior" and the window."""
-  metadata = hub.prior_predictor_metadata(generator_path=generator_path, generator_metadata=generator_metadata)
-  metadata.update(kind=KIND, window=int(window), temporal="per_frame" if per_frame else "lstm",
-                  input_names=["masked_frames", "masks"] + (["condition"] if metadata["condition_dim"] else []))
-  metadata.update(extra or {})
-  return metadata
-
-
-class _SequencePriorModule(tf.Module):
-
-  def __init__(self, model: keras.Model, resolution: int, channels: int, condition_dim: int):
-    super().__init__(name="sequence_prior_module")
-    self.sequence_prior = model
-    specs = [tf.TensorSpec([None, None, resolution, resolution, channels], tf.float32, name="masked_frames"),
-             tf.TensorSpec([None, None, resolution, resolution, 1], tf.float32, name="masks")]
-    if condition_dim:
-      @tf.function(input_signature=specs + [tf.TensorSpec([None, None, condition_dim], tf.float32,
-                                                          name="condition")])
-      def default(masked_frames, masks, condition):
-        return {"default": tf.cast(self.sequence_prior([masked_frames, masks, condition], training=False),
-                                   tf.float32)}
-    else:
-      @tf.function(input_signature=specs)
-      def default(masked_frames, masks):
-        return {"default": tf.cast(self.sequence_prior([masked_frames, masks], training=False), tf.float32)}
-    self.default = default
-
-
-def export_sequence_prior(model: keras.Model, path: str, *, metadata: Mapping[str, Any]) -> None:
-  """Exports the model: (masked_frames, masks) -> {"default": z [N, T, z_dim]}, atomically."""
-  module = _SequencePriorModule(model, metadata["resolution"], metadata["channels"],
-                                metadata.get("condition_dim", 0))
-
-  def write(tmp_dir):
-    tf.saved_model.save(module, tmp_dir, signatures={"default": module.default})
-    with open(os.path.join(tmp_dir, hub.METADATA_FILENAME), "w") as f:
-      json.dump(dict(metadata), f, indent=2, sort_keys=True)
-
-  hub.atomic_directory_write(path, write)
-
-
-def load_sequence_prior(path: str, *, generator_path: str | None = None,
-                        flag: str = "--sequence_prior") -> hub.HubModuleLayer:
-  """The exported model as a frozen layer ([masked_frames, masks] -> z [N, T, z_dim]).
-
-  `.metadata["window"]` is the training window. Refuses a module trained for another generator.
-  """
-  metadata = hub.read_metadata(path) if os.path.isdir(path) else None
-  if metadata is None or metadata.get("kind") != KIND:
-    raise InputError(f"{flag}={path}: not a sequence prior exported by pgi_tf (no {hub.METADATA_FILENAME} "
-                     f"with kind {KIND!r})")
-  layer = hub.HubModuleLayer(path, flag=flag, input_names=metadata["input_names"], name=KIND)
-  if generator_path is not None:
-    expected, actual = metadata.get("generator_fingerprint"), hub.module_fingerprint(generator_path)
-    if expected != actual:
-      raise InputError(f"{flag}={path}: was trained for another generator ({metadata.get('generator_path')}, "
-                       f"weights {expected}) than {generator_path} (weights {actual})")
-  return layer

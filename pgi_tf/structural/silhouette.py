@@ -1,4 +1,4 @@
-"""A generic structural prior: keypoints on the object's silhouette (issue 4, beyond the paper).
+"""A generic structural prior: keypoints on the object's silhouette (beyond the paper).
 
 §4.2 says a structural prior can be any representation of an object's pose and size; the paper
 uses 68 facial landmarks. Faces are not available offline, so this prior can be computed on
@@ -24,10 +24,13 @@ tf.function and a SavedModel (the M_{z+S} export) on any batch.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
+from pgi_tf.structural.protocol import StructuralKind
 
 DEFAULT_NUM_RAYS = 16
 DEFAULT_THRESHOLD = 0.2   # in [-1, 1] units: 10% of the value range
@@ -181,3 +184,60 @@ def hole_switches(points, masks, *, num_rays: int = DEFAULT_NUM_RAYS,
   ray_hole = hole[:, pixels[..., 0], pixels[..., 1]]                                           # [N, K, T]
   beyond = np.arange(samples)[None, None, :] >= position[..., None]
   return (~np.any(ray_hole & beyond, axis=-1)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the prior
+
+class SilhouettePrior:
+  """(masked images, masks) -> S [N, 2K], in graph.
+
+  Args:
+    refiner: callable (keypoints [N, K, 2], switches [N, K]) -> refined [N, K, 2] (frozen f).
+    num_rays: K.
+    keep_visible: use the detected point where d = 1 and f's prediction only where d = 0.
+      Silhouette detections are exact (no detector noise), so f's job is completion; the
+      paper's landmark pipeline uses f's output everywhere (dlib's points are noisy).
+  """
+
+  kind = "silhouette"
+
+  def __init__(self, *, refiner: Callable, num_rays: int, keep_visible: bool = True):
+    self.refiner = refiner
+    self.num_rays = num_rays
+    self.keep_visible = keep_visible
+
+  def keypoints(self, masked_images, masks) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(detected, switches, refined) keypoints."""
+    detected, switches = silhouette_keypoints(masked_images, masks, num_rays=self.num_rays)
+    refined = tf.convert_to_tensor(self.refiner(detected, switches), tf.float32)
+    if self.keep_visible:
+      refined = tf.where(switches[..., None] > 0.5, detected, refined)
+    return detected, switches, refined
+
+  def __call__(self, masked_images, masks) -> tf.Tensor:
+    return flatten(self.keypoints(masked_images, masks)[2])
+
+  def graph_input_specs(self) -> list[tf.TensorSpec]:
+    return []  # TF ops only: S is computed in the graph from the masked image
+
+  def condition_in_graph(self, masked_images, masks) -> tf.Tensor:
+    return self(masked_images, masks)
+
+
+def _real_condition_fn(model_config) -> Callable[[tf.Tensor], tf.Tensor]:
+  """G(z, S) and D(x, S) see the silhouette keypoints of the real image, flattened."""
+  num_rays = model_config.num_rays
+  return lambda images: flatten(silhouette_keypoints(images, num_rays=num_rays)[0])
+
+
+def _build(refiner: Callable, *, num_rays: int, keep_visible: bool | None = None, upsample: int = 1):
+  del upsample  # a detector setting of the landmark prior
+  return SilhouettePrior(refiner=refiner, num_rays=num_rays, keep_visible=True if keep_visible is None else keep_visible)
+
+
+KIND = StructuralKind(
+    name="silhouette", condition_dim=lambda num_rays: 2 * num_rays, build=_build,
+    real_condition_fn=_real_condition_fn, xla_compatible=True, refiner_keypoints=None,
+    refiner_hint="binaries/train_keypoint_refiner.py", bundled_model_dir="hub_modules/fashion_mnist32_silhouette",
+    description="silhouette prior", image_coordinates=True,
+    gan_metadata=lambda model_config: {"num_rays": model_config.get("num_rays", 0)})

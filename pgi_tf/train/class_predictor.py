@@ -5,7 +5,7 @@
 "We fine tune a ResNet-101 pre-trained on ImageNet on masked images. We achieve 75.3% top-1
 accuracy (starting from 55%) on masked ImageNet validation set compared to 77% on unmasked
 version." Linear: config -> labelled images + masks -> f -> resume -> step -> loop -> export.
-Also here: the exported module's loader and the paper's two accuracies (`top1_accuracy`).
+The exported module and its loader: `pgi_tf.hub.class_predictor`; the paper's two accuracies: `pgi_tf.evaluation.classification`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import json
 import os
 from typing import Any
 
-import keras
 import ml_collections
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from pgi_tf.evaluation import classification
 from pgi_tf import hub
 from pgi_tf import visualize
 from pgi_tf.data import datasets
@@ -44,112 +44,6 @@ def make_training_masks(config: ml_collections.ConfigDict, *, resolution: int, s
       masks_lib.MaskSpec(kind="central", size=int(size)), count=1, height=resolution, width=resolution,
       rng=np.random.default_rng(seed))[0]).repeat() for size in sizes]  # a central mask is fixed: draw once
   return tf.data.Dataset.sample_from_datasets(parts, seed=seed, rerandomize_each_iteration=False)
-
-
-def _logits(predictor, masked_images, masks) -> tf.Tensor:
-  if isinstance(predictor, keras.Model):
-    return predictor([masked_images, masks], training=False)
-  return predictor(masked_images, masks)
-
-
-def top1_accuracy(predictor, *, images, labels, masks, batch_size: int = 64) -> dict[str, float]:
-  """The paper's two numbers: top-1 on masked images (1 - M) * I and on the unmasked I.
-
-  predictor: a loaded ClassPredictor, or a class predictor keras.Model. images [N,R,R,3] in
-  [-1, 1], labels [N] ints, masks [N,R,R,1] (1 = hole); NumPy or tensors.
-  """
-  images = np.asarray(images, np.float32)
-  labels = np.asarray(labels).reshape(-1)
-  masks = np.asarray(masks, np.float32)
-  correct = {"top1_masked": 0, "top1_unmasked": 0}
-  for start in range(0, len(labels), batch_size):
-    batch, hole = images[start:start + batch_size], masks[start:start + batch_size]
-    truth = labels[start:start + batch_size]
-    for key, (masked, mask) in {"top1_masked": ((1.0 - hole) * batch, hole),
-                                "top1_unmasked": (batch, np.zeros_like(hole))}.items():
-      predicted = np.argmax(np.asarray(_logits(predictor, masked, mask)), axis=-1)
-      correct[key] += int(np.sum(predicted == truth))
-  return {key: value / max(len(labels), 1) for key, value in correct.items()}
-
-
-# --------------------------------------------------------------------------- export and load
-
-class _ClassPredictorModule(tf.Module):
-
-  def __init__(self, model: keras.Model, resolution: int):
-    super().__init__(name="class_predictor_module")
-    self.model = model
-
-    @tf.function(input_signature=[
-        tf.TensorSpec([None, resolution, resolution, 3], tf.float32, name="masked_images"),
-        tf.TensorSpec([None, resolution, resolution, 1], tf.float32, name="masks")])
-    def serving_default(masked_images, masks):
-      logits = tf.cast(self.model([masked_images, masks], training=False), tf.float32)
-      return {"logits": logits, "labels": tf.argmax(logits, axis=-1, output_type=tf.int32)}
-
-    self.serving_default = serving_default
-
-
-def export_class_predictor(model: keras.Model, path: str, *, metadata: dict[str, Any]) -> None:
-  """SavedModel `serving_default(masked_images, masks) -> {logits, labels}` + metadata, atomically."""
-  module = _ClassPredictorModule(model, metadata["resolution"])
-
-  def write(tmp_dir):
-    tf.saved_model.save(module, tmp_dir, signatures={SIGNATURE: module.serving_default})
-    with open(os.path.join(tmp_dir, hub.METADATA_FILENAME), "w") as f:
-      json.dump(metadata, f, indent=2, sort_keys=True)
-
-  hub.atomic_directory_write(path, write)
-
-
-class ClassPredictor:
-  """A loaded class predictor: frozen (no attribute can be set, no variable is trainable).
-
-  `predictor(masked_images, masks)` -> float32 logits [N, num_classes]; works eagerly and
-  inside tf.function. `predictor.labels(...)` -> int32 argmax. The SavedModel stays alive
-  as long as this object does.
-  """
-
-  def __init__(self, module, metadata: dict[str, Any], path: str):
-    object.__setattr__(self, "_module", module)
-    object.__setattr__(self, "_function", module.signatures[SIGNATURE])
-    object.__setattr__(self, "metadata", dict(metadata))
-    object.__setattr__(self, "path", path)
-
-  def __setattr__(self, name, value):
-    raise AttributeError(f"ClassPredictor is frozen: cannot set {name}")
-
-  @property
-  def num_classes(self) -> int:
-    return int(self.metadata["num_classes"])
-
-  @property
-  def resolution(self) -> int:
-    return int(self.metadata["resolution"])
-
-  def __call__(self, masked_images, masks) -> tf.Tensor:
-    return self._function(masked_images=tf.cast(masked_images, tf.float32),
-                          masks=tf.cast(masks, tf.float32))["logits"]
-
-  def labels(self, masked_images, masks) -> tf.Tensor:
-    return tf.argmax(self(masked_images, masks), axis=-1, output_type=tf.int32)
-
-
-def load_class_predictor(path: str, *, flag: str = "--class_predictor") -> ClassPredictor:
-  """Loads an export of `train` (export/class_predictor); one-line InputError otherwise."""
-  if not os.path.isdir(path):
-    raise InputError(f"{flag}={path}: no such module directory")
-  metadata = hub.read_metadata(path)
-  if metadata is None or metadata.get("kind") != KIND:
-    found = "no " + hub.METADATA_FILENAME if metadata is None else f"kind {metadata.get('kind')!r}"
-    raise InputError(f"{flag}={path}: not a class predictor exported by pgi_tf ({found})")
-  try:
-    module = tf.saved_model.load(path)
-  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    raise InputError(f"{flag}={path}: cannot load SavedModel ({type(error).__name__})") from None
-  if SIGNATURE not in module.signatures:
-    raise InputError(f"{flag}={path}: SavedModel has no {SIGNATURE} signature")
-  return ClassPredictor(module, metadata, path)
 
 
 # --------------------------------------------------------------------------- training
@@ -239,7 +133,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   def write_samples(at_step: int) -> str:
     """Masked inputs (holes white) as a PNG; predicted and true classes in its JSON sidecar."""
     images_, masks_ = heldout_images[:grid_size], heldout_masks[:grid_size]
-    predicted = np.argmax(_logits(model, (1.0 - masks_) * images_, masks_), axis=-1)
+    predicted = np.argmax(classification.logits(model, (1.0 - masks_) * images_, masks_), axis=-1)
     grid = visualize.make_grid(np.asarray((1.0 - masks_) * images_ + masks_), columns=8)
     path = runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale,
                                 summaries=summaries, tag="masked_inputs")
@@ -260,7 +154,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   # ------------------------------------------------------------------ held-out accuracy and export
   final_step = int(step.numpy())
-  top1 = top1_accuracy(model, images=heldout_images, labels=heldout_labels, masks=heldout_masks)
+  top1 = classification.top1_accuracy(model, images=heldout_images, labels=heldout_labels, masks=heldout_masks)
   summaries.scalars(final_step, {f"heldout/{key}": value for key, value in top1.items()})
   result: dict[str, Any] = {"step": final_step, "resumed_from_step": resumed_from_step, "losses": last,
                             "top1": top1, "heldout_examples": len(heldout_labels)}
@@ -274,7 +168,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                 "masks": config.masks.to_dict(), "class_names": names, "value_range": [-1.0, 1.0],
                 "signature": SIGNATURE, "input_names": ["masked_images", "masks"],
                 "output_keys": ["logits", "labels"], "heldout_top1": top1, "config_name": config.get("name", "")}
-    export_class_predictor(model, export_dir, metadata=metadata)
+    hub.export_class_predictor(model, export_dir, metadata=metadata)
     result["export_dir"] = export_dir
   summaries.flush()
   return result

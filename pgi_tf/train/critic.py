@@ -1,7 +1,7 @@
-"""Eq. 5's D for a generator that ships none: a critic trained against the frozen G (issue 6).
+"""Eq. 5's D for a generator that ships none: a critic trained against the frozen G.
 
 Eq. 5, L_r = log(1 - D(G(P(I_d)))), needs a D that tells G's images from real ones. The
-BigGAN and PG-GAN TF-Hub modules publish no discriminator (../shared/notes/ecosystem.md), so
+BigGAN and PG-GAN TF-Hub modules publish no discriminator (only compare_gan's modules ship one), so
 this trainer fits one on the user's data: half of Eq. 1's game, max_D with G fixed,
 
     real x ~ data,  fake G(z) with z ~ G's own prior (metadata z_distribution / z_support)
@@ -23,7 +23,7 @@ works on it), metadata critic=True and generator_fingerprint (G's weights), whic
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import ml_collections
@@ -37,49 +37,21 @@ from pgi_tf import losses
 from pgi_tf import visualize
 from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
+from pgi_tf.generators import z_prior
 from pgi_tf.models import dcgan
 from pgi_tf.train import runtime
 
 CRITIC_LOSSES = ("non_saturating", "hinge")  # the D losses of losses.discriminator_loss used here
-Z_DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
+Z_DISTRIBUTIONS = z_prior.Z_DISTRIBUTIONS
 
 
 # --------------------------------------------------------------------------- pure parts
 
-def r1_penalty(*, discriminator_fn: Callable[[tf.Tensor], tf.Tensor], real_images) -> tf.Tensor:
-  """R1 gradient penalty per example [N] (Mescheder, Geiger & Nowozin 2018, Eq. 9).
-
-    R1(x) = ||grad_x D(x)||_2^2 on real x;  the D loss adds (gamma / 2) * R1.
-
-  The gradient of sum_n D(x_n) is taken once for the batch: equal to the per-example
-  gradients because the critic has no batch normalisation (examples are independent).
-  """
-  real = tf.cast(real_images, tf.float32)
-  with tf.GradientTape() as tape:
-    tape.watch(real)
-    logits_sum = tf.reduce_sum(tf.cast(discriminator_fn(real), tf.float32))
-  gradients = tape.gradient(logits_sum, real)
-  return tf.reduce_sum(tf.reshape(tf.square(gradients), [tf.shape(gradients)[0], -1]), axis=1)
-
-
 def sample_z(noise: tf.random.Generator, *, batch_size, z_dim: int, z_distribution: str,
              z_support) -> tf.Tensor:
-  """z [batch_size, z_dim] from a generator's prior (metadata z_distribution / z_support).
-
-    uniform:          U[low, high) with (low, high) = z_support
-    normal:           N(0, I) (PG-GAN); z_support is (-inf, inf)
-    truncated_normal: t * truncnorm(-2, 2) with t = z_support[1] / 2 (BigGAN's colab), so z
-                      never leaves [-2t, 2t] (tf's truncated_normal re-draws beyond 2 std).
-  """
-  shape = [batch_size, z_dim]
-  if z_distribution == "uniform":
-    low, high = (float(v) for v in z_support)
-    return noise.uniform(shape, minval=low, maxval=high)
-  if z_distribution == "normal":
-    return noise.normal(shape)
-  if z_distribution == "truncated_normal":
-    return noise.truncated_normal(shape) * (float(z_support[1]) / 2.0)
-  raise InputError(f"z_distribution={z_distribution!r}: choose one of {', '.join(Z_DISTRIBUTIONS)}")
+  """z [batch_size, z_dim] from a generator's prior (`pgi_tf.generators.z_prior`)."""
+  return z_prior.sample_z(batch_size=batch_size, z_dim=z_dim, z_distribution=z_distribution,
+                          z_support=z_support, noise=noise)
 
 
 def critic_resolution(config: ml_collections.ConfigDict, image_resolution: int) -> int:
@@ -103,35 +75,6 @@ def build_critic(config: ml_collections.ConfigDict, generator_metadata: dict) ->
   if resolution < image_resolution:  # why: dcgan stops at 128 px; pooling keeps G's input size
     x = keras.layers.AveragePooling2D(image_resolution // resolution, name="to_critic_resolution")(x)
   return keras.Model(images, discriminator(x), name="critic")
-
-
-# --------------------------------------------------------------------------- checks
-
-def check_critic_matches_generator(critic_path: str, generator_metadata: dict, *, flag: str) -> dict:
-  """The critic's metadata, after checking it is a critic trained against this G's weights.
-
-  Raises:
-    InputError: (one line naming `flag` and the path) no such directory, not a critic
-      exported by binaries/train_critic.py, other generator weights, or another image size.
-  """
-  if not os.path.isdir(critic_path):
-    raise InputError(f"{flag}={critic_path}: no such critic directory")
-  metadata = hub.read_metadata(critic_path)
-  if metadata is None or not metadata.get("critic") or metadata.get("kind") != "discriminator":
-    raise InputError(f"{flag}={critic_path}: not a critic exported by binaries/train_critic.py "
-                     f"(its {hub.METADATA_FILENAME} is missing or has no critic=true)")
-  expected, actual = metadata.get("generator_fingerprint"), generators.fingerprint(generator_metadata)
-  if expected != actual:
-    raise InputError(f"{flag}={critic_path}: trained against another generator "
-                     f"({metadata.get('critic_for')}, weights {expected}) than "
-                     f"{generator_metadata.get('generator')} (weights {actual})")
-  if metadata.get("resolution") != generator_metadata.get("resolution"):  # e.g. G resized for a pipeline
-    raise InputError(f"{flag}={critic_path}: scores {metadata.get('resolution')} px images; the generator "
-                     f"gives {generator_metadata.get('resolution')} px")
-  if generator_metadata.get("truncation") != metadata.get("truncation"):  # same weights, other fakes
-    logging.warning("%s=%s: trained at truncation %s, used at %s", flag, critic_path, metadata.get("truncation"),
-                    generator_metadata.get("truncation"))
-  return metadata
 
 
 def _resolve_frozen_generator(config: ml_collections.ConfigDict):
@@ -215,7 +158,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       real_logits = critic(reals, training=True)
       fake_logits = critic(fakes, training=True)
       critic_loss = losses.discriminator_loss(kind=loss_kind, real_logits=real_logits, fake_logits=fake_logits)
-      penalty = (r1_penalty(discriminator_fn=lambda x: critic(x, training=True), real_images=reals)
+      penalty = (losses.r1_penalty(discriminator_fn=lambda x: critic(x, training=True), real_images=reals)
                  if r1_gamma else tf.zeros_like(critic_loss))
       correct = tf.cast(real_logits > 0, tf.float32) + tf.cast(fake_logits < 0, tf.float32)
       return {"total": critic_loss + 0.5 * r1_gamma * penalty, "critic": critic_loss, "r1": penalty,

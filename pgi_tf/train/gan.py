@@ -20,56 +20,36 @@ from pgi_tf import hub
 from pgi_tf import losses
 from pgi_tf import visualize
 from pgi_tf.data import datasets
+from pgi_tf import structural
 from pgi_tf.errors import InputError
+from pgi_tf.generators import z_prior
 from pgi_tf.models import dcgan
 from pgi_tf.train import runtime
-
-
-STRUCTURAL_PRIORS = ("none", "silhouette", "landmarks")
 
 
 def structural_prior_fn(config: ml_collections.ConfigDict):
   """images -> condition vectors [N, c] for a GAN conditioned on a structural prior (§4.2), or None.
 
-  "silhouette": `pgi_tf.structural.silhouette` keypoints of the real image, flattened; G(z, S)
-  and D(x, S) both see them (issue 4's generic prior).
-  "landmarks": dlib's 68 facial landmarks of the real (unmasked) image in [0, 1] face-box
-  coordinates, flattened to 136 values (`priors.landmark_conditions`; no face found: the whole
-  image is the box, right for aligned face crops). dlib is Python, reached through
-  tf.numpy_function: the step cannot be XLA-compiled, and it costs ~5 ms per 64 px image.
+  G(z, S) and D(x, S) both see S of the real (unmasked) image, computed as the kind says
+  (`pgi_tf.structural`: silhouette keypoints, or dlib's 68 landmarks through tf.numpy_function,
+  which cannot be XLA-compiled and costs ~5 ms per 64 px image).
   """
-  kind = config.model.get("structural_prior", "none")
-  if kind not in STRUCTURAL_PRIORS:
-    raise InputError(f"--config.model.structural_prior={kind}: choose one of {', '.join(STRUCTURAL_PRIORS)}")
-  if kind == "none":
-    return None
-  if kind == "landmarks":
-    from pgi_tf.structural import priors
-    return priors.landmark_condition_fn(upsample=int(config.model.get("landmark_upsample", 1)))
-  from pgi_tf.structural import silhouette
-  num_rays = config.model.num_rays
-  return lambda images: silhouette.flatten(silhouette.silhouette_keypoints(images, num_rays=num_rays)[0])
+  kind = structural.check_kind(config.model.get("structural_prior", "none"), flag="--config.model.structural_prior")
+  return structural.real_condition_fn(kind, config.model)
 
 
 def condition_dim(config: ml_collections.ConfigDict) -> int:
   kind = config.model.get("structural_prior", "none")
-  if kind == "silhouette":
-    return 2 * config.model.num_rays
-  if kind == "landmarks":
-    return 2 * 68  # 68 iBUG points (x, y): priors.NUM_FACE_LANDMARKS
+  if kind != "none":
+    return structural.condition_dim(kind, num_rays=config.model.get("num_rays", 0))
   return config.model.get("condition_dim", 0)
 
 
 def check_structural_prior(config: ml_collections.ConfigDict) -> None:
-  """What a landmark-conditioned GAN cannot do: XLA (dlib is Python) and silhouette shape maps."""
-  if config.model.get("structural_prior", "none") != "landmarks":
-    return
-  if config.train.jit_compile:
-    raise InputError("--config.train.jit_compile=True: the landmark prior runs dlib through "
-                     "tf.numpy_function, which XLA cannot compile; set it to False")
-  if config.model.get("condition_map", ""):
-    raise InputError(f"--config.model.condition_map={config.model.condition_map}: the shape map renders "
-                     "silhouette keypoints; a landmark-conditioned GAN uses projection D (leave it empty)")
+  """Settings the GAN's structural prior kind cannot train with (e.g. XLA with dlib)."""
+  kind = config.model.get("structural_prior", "none")
+  if kind != "none":
+    structural.get_kind(kind, flag="--config.model.structural_prior").check_gan_config(config)
 
 
 def model_config(config: ml_collections.ConfigDict) -> dcgan.DCGANConfig:
@@ -91,7 +71,7 @@ def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
 
 def sample_z(generator: tf.random.Generator, batch_size: int, z_dim: int) -> tf.Tensor:
   """z ~ U[-1, 1]^d (§3.1)."""
-  return generator.uniform([batch_size, z_dim], minval=-1.0, maxval=1.0)
+  return z_prior.sample_z(batch_size=batch_size, z_dim=z_dim, z_distribution="uniform", noise=generator)
 
 
 def make_train_step(*, strategy: tf.distribute.Strategy, generator: keras.Model,
@@ -247,26 +227,23 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
         resolution=gan_config.resolution, channels=gan_config.channels, z_dim=gan_config.z_dim,
         condition_dim=gan_config.condition_dim,
         extra={"trained_steps": final_step, "dataset": config.data.source, "gan_loss": loss_kind,
-               "structural_prior": kind,
-               "num_rays": config.model.get("num_rays", 0) if kind != "landmarks" else 0,
-               **({"landmark_upsample": int(config.model.get("landmark_upsample", 1)),
-                   "condition": "dlib 68 landmarks, [0, 1] face-box coordinates, (x0, y0, x1, y1, ...)"}
-                  if kind == "landmarks" else {}),
+               "structural_prior": kind, "num_rays": config.model.get("num_rays", 0),
+               **(structural.get_kind(kind).gan_metadata(config.model) if kind != "none" else {}),
                "config_name": config.get("name", "")})
     export_dir = os.path.join(workdir, "export")
     hub.export_generator(generator, os.path.join(export_dir, "generator"), metadata=metadata)
     hub.export_discriminator(discriminator, os.path.join(export_dir, "discriminator"), metadata=metadata)
     result["export_dir"] = export_dir
   if chief and fixed_conditions is not None:  # Fig. 6 (§6.3.2), and do samples follow their priors?
-    from pgi_tf.structural import figures
+    from pgi_tf.evaluation import figures
     panel = min(8, len(fixed_z))
-    # Landmarks are in face-box, not image, coordinates: no keypoint overlay for them.
+    in_image = structural.get_kind(kind).image_coordinates  # keypoints drawn on the samples?
     grids = figures.fig6_grids(generator, conditions=fixed_conditions[:panel], z=fixed_z[:panel],
-                               num_rays=fixed_conditions.shape[-1] // 2, overlay=kind == "silhouette")
+                               num_rays=fixed_conditions.shape[-1] // 2, overlay=in_image)
     for name, grid in zip(("fig6_same_z", "fig6_same_prior"), grids):
       result[name] = os.path.join(workdir, f"{name}.png")
       visualize.save_png(result[name], grid, upscale=config.train.sample_upscale)
-    if kind == "silhouette":  # measured back with the silhouette detector; no such measure for dlib yet
+    if in_image:  # measured back with the detector on the samples; no such measure for dlib yet
       # On the priors of the first training images (fixed_conditions), one fixed z each.
       result["prior_following"] = figures.prior_following(
           generator, conditions=fixed_conditions, z=fixed_z, num_rays=config.model.num_rays)

@@ -1,4 +1,4 @@
-"""§4.2 / issue 4: train the keypoint refiner f with Eq. 9 and export it as a SavedModel.
+"""§4.2: train the keypoint refiner f with Eq. 9 and export it as a SavedModel.
 
     θ_f* = argmin 1 / (N * N_K) Σ_j Σ_i || t_i^j - k^_i^j ||²      (Eq. 9)
 
@@ -43,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from pgi_tf import files
 from pgi_tf import hub
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
@@ -255,83 +256,6 @@ def held_out_report(refine, shapes: np.ndarray, *, seed: int, keep_probability: 
   return report
 
 
-# --------------------------------------------------------------------------- export and load
-
-class _RefinerModule(tf.Module):
-
-  def __init__(self, model, num_keypoints: int):
-    super().__init__(name="keypoint_refiner_module")
-    self.model = model
-
-    @tf.function(input_signature=[tf.TensorSpec([None, num_keypoints, 2], tf.float32, name="keypoints"),
-                                  tf.TensorSpec([None, num_keypoints], tf.float32, name="switches")])
-    def serving_default(keypoints, switches):
-      return {OUTPUT_KEY: tf.cast(self.model([keypoints, switches], training=False), tf.float32)}
-
-    self.serving_default = serving_default
-
-
-def export_keypoint_refiner(model, path: str, *, metadata: dict[str, Any]) -> None:
-  """Writes f as a SavedModel (format in the module docstring) with its metadata, atomically."""
-  num_keypoints = int(model.inputs[1].shape[-1])
-  module = _RefinerModule(model, num_keypoints)
-  metadata = dict(metadata, format_version=hub.FORMAT_VERSION, kind=KIND, num_keypoints=num_keypoints,
-                  signature=SIGNATURE, input_names=["keypoints", "switches"], output_key=OUTPUT_KEY,
-                  coordinates="[0, 1] box coordinates, x right, y down; hidden points x = y = 0")
-
-  def write(tmp_dir):
-    tf.saved_model.save(module, tmp_dir, signatures={SIGNATURE: module.serving_default})
-    with open(os.path.join(tmp_dir, hub.METADATA_FILENAME), "w") as f:
-      json.dump(metadata, f, indent=2, sort_keys=True)
-
-  hub.atomic_directory_write(path, write)
-
-
-class LoadedKeypointRefiner(tf.Module):
-  """f loaded from an export: refiner(keypoints [N, K, 2], switches [N, K]) -> refined [N, K, 2].
-
-  numpy in, numpy out; tensors in (eager or inside a tf.function), a tensor out. Being a
-  tf.Module, it is tracked by modules that hold it, so their SavedModels include f.
-  """
-
-  def __init__(self, path: str, loaded, metadata: dict[str, Any]):
-    super().__init__(name="loaded_keypoint_refiner")
-    self.path = path
-    self.loaded = loaded
-    self.metadata = metadata
-    self.num_keypoints = int(metadata["num_keypoints"])
-
-  def __call__(self, keypoints, switches):
-    as_tensor = tf.is_tensor(keypoints) or tf.is_tensor(switches)
-    if not as_tensor:
-      keypoints = np.asarray(keypoints, np.float32)
-      switches = np.asarray(switches, np.float32)
-      if keypoints.shape[1:] != (self.num_keypoints, 2) or switches.shape != keypoints.shape[:-1]:
-        raise InputError(f"{self.path}: expects keypoints [N, {self.num_keypoints}, 2] and switches "
-                         f"[N, {self.num_keypoints}], got {list(keypoints.shape)} and {list(switches.shape)}")
-    function = self.loaded.signatures[SIGNATURE]
-    refined = function(keypoints=tf.cast(keypoints, tf.float32), switches=tf.cast(switches, tf.float32))
-    return refined[OUTPUT_KEY] if as_tensor else refined[OUTPUT_KEY].numpy()
-
-
-def load_keypoint_refiner(path: str, *, flag: str = "--keypoint_refiner") -> LoadedKeypointRefiner:
-  """Loads an exported f; refuses directories that are not keypoint refiners, naming `flag`."""
-  if not os.path.isfile(os.path.join(path, "saved_model.pb")):
-    raise InputError(f"{flag}={path}: not a SavedModel directory (no saved_model.pb)")
-  metadata = hub.read_metadata(path)
-  if metadata is None or metadata.get("kind") != KIND:
-    raise InputError(f"{flag}={path}: not a keypoint refiner exported by pgi_tf "
-                     f"(no {hub.METADATA_FILENAME} with kind {KIND!r})")
-  try:
-    loaded = tf.saved_model.load(path)
-  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    raise InputError(f"{flag}={path}: cannot load ({type(error).__name__}: "
-                     f"{str(error).splitlines()[0] if str(error) else ''})") from None
-  if SIGNATURE not in loaded.signatures:
-    raise InputError(f"{flag}={path}: no {SIGNATURE!r} signature")
-  return LoadedKeypointRefiner(path, loaded, metadata)
-
-
 # --------------------------------------------------------------------------- train
 
 def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | None = None) -> dict[str, Any]:
@@ -370,7 +294,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
   # ------------------------------------------------------------------ chunks of Eq. 9
   summaries = runtime.Summaries(workdir)
   num_steps = int(config.train.num_steps)
-  bar = runtime.progress_bar(total=num_steps, initial=resumed_from_step, description="train_keypoint_refiner")
+  bar = files.progress_bar(total=num_steps, initial=resumed_from_step, description="train_keypoint_refiner")
   last_loss = None
   current = resumed_from_step
   while current < num_steps:
@@ -408,7 +332,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
   if config.data.kind == "silhouette":
     metadata.update(num_rays=int(config.data.num_rays), resolution=int(config.data.resolution),
                     channels=int(config.data.channels), dataset=config.data.source)
-  export_keypoint_refiner(model, export_dir, metadata=metadata)
+  hub.export_keypoint_refiner(model, export_dir, metadata=metadata)
   result = {"step": current, "resumed_from_step": resumed_from_step, "loss_eq9": last_loss,
             "held_out": report, "export_dir": export_dir,
             "seconds": round(time.perf_counter() - started, 1)}

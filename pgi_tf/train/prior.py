@@ -21,13 +21,15 @@ from absl import logging
 from pgi_tf import generators
 from pgi_tf import hub
 from pgi_tf import losses
-from pgi_tf import photo_realism
+from pgi_tf.generators import photo_realism
 from pgi_tf import visualize
 from pgi_tf.data import datasets
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
+from pgi_tf.inference import conditioning as conditioning_lib
+from pgi_tf.inference import export as inference_export
 from pgi_tf.models import prior_predictor as prior_lib
-from pgi_tf.structural import priors
+from pgi_tf import structural
 from pgi_tf.train import runtime
 
 
@@ -35,7 +37,7 @@ def load_frozen_gan(config: ml_collections.ConfigDict):
   """(G layer, D layer or None, G metadata, photo-realism record) from the config.
 
   config.generator is a registry name (progan-128, biggan-256, ...), a TF-Hub handle or a
-  module directory (`pgi_tf.generators`); config.photo_realism picks D (`pgi_tf.photo_realism`).
+  module directory (`pgi_tf.generators`); config.photo_realism picks D (`pgi_tf.generators.photo_realism`).
   """
   generator, metadata = generators.resolve_from_config(config)
   discriminator, realism = photo_realism.load(
@@ -53,12 +55,12 @@ def check_data_matches_generator(config: ml_collections.ConfigDict, metadata: di
 
 def load_structural_prior(config: ml_collections.ConfigDict, metadata: dict):
   """M_{z+S}'s S (§4.2) or None for M_z; the frozen G must be conditioned on the same kind."""
-  kind = priors.check_kind(config.get("structural_prior", "none"), flag="--config.structural_prior")
+  kind = structural.check_kind(config.get("structural_prior", "none"), flag="--config.structural_prior")
   generator_kind = metadata.get("structural_prior", "none")
   if kind != generator_kind:
     raise InputError(f"--config.structural_prior={kind}: the generator ({config.generator}) is conditioned "
                      f"on {generator_kind!r}")
-  return priors.load_structural_prior(kind, refiner_path=config.get("keypoint_refiner", ""),
+  return structural.load_structural_prior(kind, refiner_path=config.get("keypoint_refiner", ""),
                                       num_rays=metadata.get("num_rays", 0) or 16,
                                       upsample=metadata.get("landmark_upsample", 1),
                                       flag="--config.keypoint_refiner")
@@ -218,16 +220,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   def generate(masked_images, hole_masks, labels=None, training=False):
     """G(P(I_d, M)) for M_z, G(P(I_d, M, S), S) for M_{z+S}, G(P(I_d, M, y), y) for a
     class-conditional BigGAN; and D's logits on it (D sees S, never y: critics are unconditional)."""
-    if conditioning == "none":
-      generated = generator(predictor([masked_images, hole_masks], training=training))
-      return generated, (discriminator(generated) if discriminator is not None else None)
-    if conditioning == "class":
-      conditions = tf.one_hot(labels, num_classes)
-      generated = generator([predictor([masked_images, hole_masks, conditions], training=training), conditions])
-      return generated, (discriminator(generated) if discriminator is not None else None)
-    conditions = structural_prior(masked_images, hole_masks)
-    generated = generator([predictor([masked_images, hole_masks, conditions], training=training), conditions])
-    return generated, (discriminator([generated, conditions]) if discriminator is not None else None)
+    conditions = {"none": lambda: None,
+                  "class": lambda: conditioning_lib.class_conditions(labels, num_classes),
+                  "structural": lambda: structural_prior(masked_images, hole_masks)}[conditioning]()
+    generated, _ = conditioning_lib.fill(predictor, generator, masked_images, hole_masks, conditions,
+                                         training=training)
+    fake_logits = None if discriminator is None else conditioning_lib.discriminate(
+        discriminator, generated, conditions, class_conditional=conditioning == "class")
+    return generated, fake_logits
 
   def replica_step(real_images, hole_masks, labels=None):
     masked_images = (1.0 - hole_masks) * real_images
@@ -282,7 +282,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                "keypoint_refiner": config.get("keypoint_refiner", ""),
                **generator_record(config, metadata)})
     hub.export_prior_predictor(predictor, os.path.join(export_dir, "prior_predictor"), metadata=p_metadata)
-    hub.export_inpainter(os.path.join(export_dir, "inpainter"),
+    inference_export.export_inpainter(os.path.join(export_dir, "inpainter"),
                          prior_predictor_path=os.path.join(export_dir, "prior_predictor"),
                          generator_path=metadata["module_path"],
                          keypoint_refiner_path=config.get("keypoint_refiner", ""))

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
+from pgi_tf import files
 from pgi_tf.errors import InputError
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -97,10 +96,7 @@ class CheckpointKeeper:
                             for k in differing[:3])
         raise InputError(f"{flag}={self.directory}: holds checkpoints of another config ({details}); "
                          "use a new --workdir or the original config")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-      json.dump(self.fingerprint, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    files.write_json(path, self.fingerprint, sort_keys=True)
 
   def restore_latest(self) -> str | None:
     """Restores the newest checkpoint, if any; returns its path."""
@@ -140,13 +136,6 @@ class Summaries:
     self.writer.flush()
 
 
-def progress_bar(*, total: int, initial: int, description: str) -> tqdm.tqdm:
-  """A progress bar on stderr; quiet (mininterval 30 s) when stderr is not a terminal."""
-  interactive = sys.stderr.isatty()
-  return tqdm.tqdm(total=total, initial=initial, desc=description, unit="step",
-                   dynamic_ncols=True, mininterval=0.5 if interactive else 30.0, file=sys.stderr)
-
-
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
   """Only the chief writes summaries, grids and exports in a multi-worker job."""
   resolver = getattr(strategy, "cluster_resolver", None)
@@ -184,7 +173,7 @@ def run_training_loop(*, train_step: Callable[[Any], Mapping[str, tf.Tensor]], i
   Returns the last fetched losses plus "images_per_second".
   """
   last: dict[str, float] = {}
-  bar = progress_bar(total=num_steps, initial=start, description=description)
+  bar = files.progress_bar(total=num_steps, initial=start, description=description)
   tick, tick_step = time.perf_counter(), start
   current = start  # a Python mirror of the step variable: reading it each step would sync the device
   while current < num_steps:

@@ -16,14 +16,17 @@ import os
 from typing import Any
 
 import ml_collections
+import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from pgi_tf import hub
 from pgi_tf import losses
 from pgi_tf import visualize
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
+from pgi_tf.models import prior_predictor as prior_lib
 from pgi_tf.models import sequence_prior as sequence_lib
 from pgi_tf.train import prior
 from pgi_tf.train import runtime
@@ -64,6 +67,26 @@ def make_clip_masks(config: ml_collections.ConfigDict, *, resolution: int, batch
   return sequences.make_clip_mask_dataset(
       num_frames=config.sequence.window, resolution=resolution, batch_size=batch_size, seed=seed,
       kind=config.masks.kind, motion=config.masks.motion)
+
+
+def warm_start_frame_encoder(model: keras.Model, frame_config: prior_lib.PriorPredictorConfig, path: str, *,
+                             generator_path: str | None = None, flag: str = "--config.train.warm_start") -> str:
+  """Initialises the shared CNN from a trained P; the LSTM and head keep their initialisation.
+
+  `path`: P's SavedModel export (…/export/prior_predictor) or a stage-2 checkpoint (prefix or
+  checkpoints directory). P must have the same architecture (`frame_config`); with
+  `generator_path`, an export trained for another generator is refused. Returns what was read.
+  """
+  source = prior_lib.build_prior_predictor(frame_config)
+  if os.path.isfile(os.path.join(path, "saved_model.pb")):
+    read_from = hub.read_prior_predictor_weights(source, path, generator_path=generator_path, flag=flag)
+  else:
+    read_from = prior.warm_start(source, path)
+  encoder = sequence_lib.frame_encoder_of(model)
+  for layer in encoder.layers:
+    if layer.weights:
+      layer.set_weights(source.get_layer(layer.name).get_weights())
+  return read_from
 
 
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
@@ -108,7 +131,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
   elif config.train.get("warm_start"):
-    read_from = sequence_lib.warm_start_frame_encoder(model, m_config.frame, config.train.warm_start,
+    read_from = warm_start_frame_encoder(model, m_config.frame, config.train.warm_start,
                                                       generator_path=metadata["module_path"])
     logging.info("Warm start: per-frame CNN initialised from P at %s", read_from)
 
@@ -184,7 +207,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if chief:
     result["samples"] = write_samples(final_step)
     export_path = os.path.join(workdir, "export", sequence_lib.KIND)
-    sequence_lib.export_sequence_prior(model, export_path, metadata=sequence_lib.sequence_prior_metadata(
+    hub.export_sequence_prior(model, export_path, metadata=hub.sequence_prior_metadata(
         generator_path=metadata["module_path"], generator_metadata=metadata, window=window,
         per_frame=config.sequence.per_frame,
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),

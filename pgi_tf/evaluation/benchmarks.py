@@ -1,0 +1,193 @@
+"""Speed measurements behind binaries/benchmark.py. Figures come from here, never from tests.
+
+Each suite returns a list of flat dict rows; the binary writes them as JSON + Markdown.
+Timings exclude warm-up (tracing, XLA compilation) and end on a host sync.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from pgi_tf.errors import InputError
+
+from pgi_tf.models import dcgan
+from pgi_tf.train import gan
+
+
+def _time_calls(fn: Callable[[], object], *, warmup: int, repeats: int) -> float:
+  """Seconds per call, after `warmup` calls; the result is fetched to host each call."""
+  for _ in range(warmup):
+    _sync(fn())
+  start = time.perf_counter()
+  for _ in range(repeats):
+    _sync(fn())
+  return (time.perf_counter() - start) / repeats
+
+
+def _sync(result) -> None:
+  for tensor in tf.nest.flatten(result):
+    if hasattr(tensor, "numpy"):
+      tensor.numpy()
+
+
+def gan_training_throughput(*, resolutions=(32, 64), batch_size: int = 64, steps: int = 10,
+                            warmup: int = 2, channels: int = 3, width_scale: float = 1.0) -> list[dict]:
+  """Images/s of one Eq. 1 training step (1 D + 1 G update), with and without XLA, same run."""
+  rows = []
+  for resolution in resolutions:
+    preset = dcgan.preset(resolution, channels=channels)
+    config = dcgan.DCGANConfig(**{
+        **preset.__dict__,
+        "generator_base_channels": max(1, int(preset.generator_base_channels * width_scale)),
+        "discriminator_base_channels": max(1, int(preset.discriminator_base_channels * width_scale))})
+    real = tf.random.uniform([batch_size, resolution, resolution, channels], -1, 1, seed=0)
+    for jit in (False, True):
+      keras.utils.set_random_seed(0)
+      strategy = tf.distribute.get_strategy()
+      generator, discriminator = dcgan.build_gan(config)
+      g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
+      g_opt.build(generator.trainable_variables)
+      d_opt.build(discriminator.trainable_variables)
+      step = tf.Variable(0, dtype=tf.int64)
+      train_step = gan.make_train_step(
+          strategy=strategy, generator=generator, discriminator=discriminator,
+          generator_optimizer=g_opt, discriminator_optimizer=d_opt,
+          noise=tf.random.Generator.from_seed(0), step=step, loss_kind="non_saturating",
+          z_dim=config.z_dim, global_batch_size=batch_size, jit_compile=jit)
+      seconds = _time_calls(lambda: train_step(real), warmup=warmup, repeats=steps)
+      rows.append({"suite": "gan_training", "resolution": resolution, "channels": channels,
+                   "batch_size": batch_size, "xla": jit,
+                   "generator_base_channels": config.generator_base_channels,
+                   "ms_per_step": round(seconds * 1000, 2),
+                   "images_per_second": round(batch_size / seconds, 1)})
+  # Speedup of XLA over plain graph mode, per resolution, from the rows of this same run.
+  for resolution in resolutions:
+    plain, xla = [r for r in rows if r["resolution"] == resolution]
+    xla["xla_speedup"] = round(xla["images_per_second"] / plain["images_per_second"], 2)
+  return rows
+
+
+def _export_untrained_models(directory: str, *, resolution: int, channels: int):
+  """Exports DCGAN-sized G, D and P as hub modules: speed does not depend on training."""
+  import os
+
+  from pgi_tf import hub
+  from pgi_tf.models import prior_predictor as prior_lib
+
+  config = dcgan.preset(resolution, channels=channels)
+  generator, discriminator = dcgan.build_gan(config)
+  metadata = hub.gan_metadata(resolution=resolution, channels=channels, z_dim=config.z_dim)
+  g_path, d_path = os.path.join(directory, "generator"), os.path.join(directory, "discriminator")
+  hub.export_generator(generator, g_path, metadata=metadata)
+  hub.export_discriminator(discriminator, d_path, metadata=metadata)
+  predictor = prior_lib.build_prior_predictor(
+      prior_lib.preset(resolution, channels=channels, z_dim=config.z_dim))
+  p_path = os.path.join(directory, "prior_predictor")
+  hub.export_prior_predictor(predictor, p_path, metadata=hub.prior_predictor_metadata(
+      generator_path=g_path, generator_metadata=metadata))
+  return g_path, d_path, p_path
+
+
+def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels: int = 3,
+                    single_repeats: int = 20, max_iterative_seconds: float = 600.0,
+                    xla: bool = False, generator: str = "") -> list[dict]:
+  """Table 4: ms per image of one pass (Eq. 8) and the iterative baseline (Eq. 2), same run.
+
+  Models are the DCGAN presets at each resolution, loaded through the real hub path; or, with
+  `generator` (a registry name, handle, directory or "standin:NAME"), that frozen generator at
+  its own resolution (Table 4's 256-px row "refers to the BigGAN generator"; BigGAN runs with a
+  fixed class, no D) with an untrained P of the preset size. The iterative search runs 1000
+  (64 px and below) or 1500 (128 px and above) Adam steps (§6.3.1). When a full search would
+  take longer than `max_iterative_seconds`, its time is measured on a timed run of fewer steps
+  and scaled linearly (the loop's steps cost the same); the row says so in `iterative_timed_steps`.
+  """
+  import tempfile
+
+  from pgi_tf import hub
+  from pgi_tf.inference import inpainting
+  rows = []
+  if generator:
+    from pgi_tf import generators
+    from pgi_tf.models import prior_predictor as prior_lib
+    layer, metadata = generators.resolve_generator(generator)
+    if generators.class_conditional(metadata):  # timing does not depend on the class: fix class 0
+      layer, metadata = generators.resolve_generator(generator, class_index=0)
+    if metadata.get("condition_dim"):
+      raise InputError(f"--generator={generator}: conditioned generators are not benchmarked")
+    keras.utils.set_random_seed(0)
+    predictor = prior_lib.build_prior_predictor(prior_lib.preset(
+        metadata["resolution"], channels=metadata["channels"], z_dim=metadata["z_dim"],
+        z_distribution=metadata["z_distribution"], z_support=tuple(metadata["z_support"])))
+    inpainter = inpainting.Inpainter(generator=layer, prior_predictor=predictor, z_dim=metadata["z_dim"],
+                                  z_distribution=metadata["z_distribution"], z_support=metadata["z_support"],
+                                  jit_compile=xla)
+    extra = {"generator": metadata.get("generator", generator), "standin": metadata.get("standin", False)}
+    return _time_inpainter(inpainter, resolution=metadata["resolution"], channels=metadata["channels"],
+                           batch_sizes=batch_sizes, single_repeats=single_repeats,
+                           max_iterative_seconds=max_iterative_seconds, xla=xla, extra=extra)
+  for resolution in resolutions:
+    with tempfile.TemporaryDirectory() as directory:
+      keras.utils.set_random_seed(0)
+      g_path, d_path, p_path = _export_untrained_models(directory, resolution=resolution, channels=channels)
+      inpainter = inpainting.Inpainter(
+          generator=hub.load_generator(g_path), discriminator=hub.load_discriminator(d_path),
+          prior_predictor=hub.load_prior_predictor(p_path, generator_path=g_path), z_dim=100,
+          jit_compile=xla)
+      rows += _time_inpainter(inpainter, resolution=resolution, channels=channels, batch_sizes=batch_sizes,
+                              single_repeats=single_repeats, max_iterative_seconds=max_iterative_seconds,
+                              xla=xla, extra={"generator": "dcgan"})
+  return rows
+
+
+def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, single_repeats: int,
+                    max_iterative_seconds: float, xla: bool, extra: dict) -> list[dict]:
+  """Rows of one-pass vs iterative ms per image for one inpainter, per batch size."""
+  from pgi_tf.inference import inpainting
+  rows = []
+  steps = inpainting.default_iterations(resolution)
+  for batch in batch_sizes:
+    images = tf.random.uniform([batch, resolution, resolution, channels], -1, 1, seed=1)
+    masks = tf.cast(tf.random.uniform([batch, resolution, resolution, 1], seed=2) < 0.25, tf.float32)
+    single = _time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
+                         warmup=3, repeats=single_repeats)
+    # Warm-up traces (and compiles) the search loop; the step count is a tensor, so the
+    # timed calls below reuse the same graph.
+    probe_steps = 10
+    per_step = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
+                                                     iterations=probe_steps)["inpainted"],
+                           warmup=1, repeats=1) / probe_steps
+    timed_steps = steps if per_step * steps <= max_iterative_seconds else max(
+        probe_steps, int(max_iterative_seconds / per_step))
+    seconds = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
+                                                    iterations=timed_steps)["inpainted"],
+                          warmup=0, repeats=1)
+    iterative = seconds * steps / timed_steps
+    rows.append({"suite": "inference_table4", **extra, "resolution": resolution, "batch_size": batch,
+                 "xla": xla, "single_ms_per_image": round(1000 * single / batch, 4),
+                 "iterative_steps": steps, "iterative_timed_steps": timed_steps,
+                 "iterative_ms_per_image": round(1000 * iterative / batch, 2),
+                 "speedup": round(iterative / single, 1)})
+  return rows
+
+
+SUITES: dict[str, Callable[..., list[dict]]] = {
+    "gan_training": gan_training_throughput,
+    "inference_table4": inference_speed,
+}
+
+
+def to_markdown(rows: list[dict], *, title: str) -> str:
+  """Rows of one or more suites as Markdown tables, one per suite."""
+  lines = [f"# {title}", ""]
+  for suite in dict.fromkeys(r["suite"] for r in rows):
+    suite_rows = [r for r in rows if r["suite"] == suite]
+    columns = list(dict.fromkeys(k for r in suite_rows for k in r if k != "suite"))
+    lines += [f"## {suite}", "", "| " + " | ".join(columns) + " |",
+              "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in suite_rows]
+    lines.append("")
+  return "\n".join(lines)

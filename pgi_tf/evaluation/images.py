@@ -1,0 +1,203 @@
+"""Table 1 style evaluation: PSNR, SSIM, L1 and a Fréchet distance per method and hole ratio.
+
+Every method sees the same held-out images and the same seeded masks. Methods:
+  single, iterative, hybrid   pgi_tf.inference.inpainting (Eq. 8 / Eq. 2 / both), same frozen G
+  telea, navier_stokes        OpenCV's classical inpainting (cv2.inpaint), radius 3
+
+PSNR / SSIM / L1 are over the whole image (known pixels are identical for every method, so
+differences come from the hole; absolute values depend on the hole ratio). The Fréchet
+distance compares features of the inpainted set with features of the same images
+uncorrupted, and is labelled with the extractor that produced it: a number from a
+Fashion-MNIST classifier is not an Inception FID and must not be compared with one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+
+from pgi_tf.inference import inpainting
+from pgi_tf import visualize
+from pgi_tf.data import masks as masks_lib
+from pgi_tf.errors import InputError
+from pgi_tf.metrics import frechet
+from pgi_tf.metrics import image_quality
+
+LEARNED_METHODS = ("single", "iterative", "hybrid")
+CLASSICAL_METHODS = ("telea", "navier_stokes")
+METHODS = LEARNED_METHODS + CLASSICAL_METHODS
+
+
+def classical_inpaint(*, images: np.ndarray, masks: np.ndarray, method: str, radius: int = 3) -> np.ndarray:
+  """cv2.inpaint (Telea 2004 or Navier-Stokes, Bertalmio 2001) on [-1, 1] images, Eq. 8 applied."""
+  import cv2
+
+  flag = {"telea": cv2.INPAINT_TELEA, "navier_stokes": cv2.INPAINT_NS}[method]
+  outputs = np.empty_like(images)
+  for i in range(len(images)):
+    image_u8 = visualize.to_uint8(images[i] * (1.0 - masks[i]))
+    mask_u8 = (masks[i, ..., 0] > 0.5).astype(np.uint8) * 255
+    filled = cv2.inpaint(image_u8, mask_u8, radius, flag)
+    filled = filled.reshape(images.shape[1:]).astype(np.float32) / 127.5 - 1.0
+    outputs[i] = filled
+  return np.asarray(inpainting.compose(images=images, masks=masks, generated_images=outputs))
+
+
+def evaluation_masks(*, count: int, resolution: int, hole_ratio: float | str, seed: int,
+                     mask_kind: str = "ratio") -> np.ndarray:
+  """The seeded evaluation masks.
+
+  Table 1: hole_ratio a float, holes of that fraction of the image at random places.
+  Table 2: hole_ratio "96x96" / "128x128" (a column label `hole_column(size)`), square holes
+  of that side, at random places (mask_kind "square", CelebA-HQ) or in the centre
+  (mask_kind "central", ImageNet).
+  """
+  if isinstance(hole_ratio, str):
+    side = int(hole_ratio.split("x")[0])
+    if side > resolution:
+      raise InputError(f"--hole_sizes={side}: larger than the {resolution}-px images")
+    spec = masks_lib.MaskSpec(kind="central" if mask_kind == "central" else "square", size=side)
+  else:
+    spec = masks_lib.MaskSpec(kind="ratio", hole_ratio=hole_ratio)
+  return masks_lib.sample_masks(spec, count=count, height=resolution, width=resolution,
+                                rng=np.random.default_rng(seed))
+
+
+def hole_column(size: int) -> str:
+  """Table 2's column label for square holes of `size` px."""
+  return f"{int(size)}x{int(size)}"
+
+
+def run_method(*, method: str, inpainter: inpainting.Inpainter | None, images: np.ndarray, masks: np.ndarray,
+               batch_size: int, iterations: int | None, refine_steps: int, seed: int,
+               progress=None, labels: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+  """(inpainted images, seconds) for one method over all images, in batches.
+
+  labels: class-conditional G: the class of each image (None: the inpainter's class predictor)."""
+  start = time.perf_counter()
+  if method in CLASSICAL_METHODS:
+    outputs = classical_inpaint(images=images, masks=masks, method=method)
+    if progress is not None:
+      progress.update(len(images))
+    return outputs, time.perf_counter() - start
+  outputs = np.empty_like(images)
+  for first in range(0, len(images), batch_size):
+    chunk = slice(first, first + batch_size)
+    result = inpainter.inpaint(images[chunk], masks[chunk], mode=method, iterations=iterations,
+                               refine_steps=refine_steps, seed=seed + first,
+                               labels=None if labels is None else labels[chunk])
+    outputs[chunk] = result["inpainted"].numpy()
+    if progress is not None:
+      progress.update(len(images[chunk]))
+  return outputs, time.perf_counter() - start
+
+
+def _features(extractor, images: np.ndarray) -> np.ndarray:
+  from pgi_tf.metrics import extractors  # TF-Hub import only when a Fréchet distance is wanted
+  return extractors.compute_features(extractor, images, batch_size=256)
+
+
+def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole_ratios: Sequence[float],
+             methods: Sequence[str], extractor, batch_size: int = 64, iterations: int | None = None,
+             refine_steps: int = 100, seed: int = 0, progress=None, labels: np.ndarray | None = None,
+             mask_kind: str = "ratio") -> tuple[list[dict], dict]:
+  """Rows of metrics per (hole ratio, method), plus example outputs for a grid.
+
+  hole_ratios: floats (Table 1) or `hole_column` labels like "96x96" (Table 2, holes placed
+  by mask_kind: "square" at random, "central"). labels: see `run_method`.
+
+  Returns (rows, examples) where examples[(ratio, method)] holds the first 8 outputs and
+  examples[(ratio, "masked")] the masked inputs.
+  """
+  unknown = [m for m in methods if m not in METHODS]
+  if unknown:
+    raise InputError(f"--methods: unknown method {unknown[0]!r}, choose from {', '.join(METHODS)}")
+  if inpainter is None and any(m in LEARNED_METHODS for m in methods):
+    raise InputError("--methods: learned methods need a model (--model_dir)")
+  reference_features = _features(extractor, images) if extractor is not None else None
+  rows, examples = [], {}
+  resolution = images.shape[1]
+  for ratio_index, ratio in enumerate(hole_ratios):
+    masks = evaluation_masks(count=len(images), resolution=resolution, hole_ratio=ratio,
+                             seed=seed + 1000 * ratio_index, mask_kind=mask_kind)
+    examples[(ratio, "masked")] = np.where(masks[:8] > 0.5, 1.0, images[:8])
+    examples[(ratio, "original")] = images[:8]
+    for method in methods:
+      outputs, seconds = run_method(method=method, inpainter=inpainter, images=images, masks=masks,
+                                    batch_size=batch_size, iterations=iterations,
+                                    refine_steps=refine_steps, seed=seed, progress=progress,
+                                    labels=labels if method in LEARNED_METHODS else None)
+      known = masks < 0.5
+      assert np.array_equal(np.broadcast_to(known, outputs.shape) * outputs,
+                            np.broadcast_to(known, images.shape) * images), f"{method}: Eq. 8 violated"
+      row = {"hole_ratio": ratio, "method": method, "num_images": len(images),
+             "psnr_db": float(np.mean(image_quality.psnr(images=outputs, references=images))),
+             "ssim": float(np.mean(image_quality.ssim(images=outputs, references=images))),
+             "l1": float(np.mean(image_quality.l1(images=outputs, references=images))),
+             "ms_per_image": 1000.0 * seconds / len(images)}
+      if extractor is not None:
+        row["frechet_distance"] = frechet.frechet_distance_from_features(_features(extractor, outputs),
+                                                                         reference_features)
+        row["fd_extractor"] = extractor.name
+      if method == "iterative":
+        row["iterations"] = iterations if iterations is not None else inpainter.iterations_for(resolution)
+      if method == "hybrid":
+        row["refine_steps"] = refine_steps
+      rows.append(row)
+      examples[(ratio, method)] = outputs[:8]
+  return rows, examples
+
+
+def model_label(generator_metadata: dict) -> str:
+  """M_z, or M_{z+S} with the prior's name (Table 1's row labels)."""
+  kind = generator_metadata.get("structural_prior", "none")
+  return "M_z" if kind == "none" else f"M_z+S ({kind})"
+
+
+def merge_labelled(merged: tuple[list, dict, list], new: tuple[list, dict, list], *,
+                   label: str | None) -> tuple[list, dict, list]:
+  """Adds one model's (rows, examples, methods) to the table, learned methods labelled
+  "<method> [<label>]" when several models share it; classical rows keep their names."""
+  rows, examples, methods = merged
+  new_rows, new_examples, new_methods = new
+  rename = lambda m: f"{m} [{label}]" if label and m in LEARNED_METHODS else m
+  for row in new_rows:
+    rows.append(dict(row, method=rename(row["method"]), **({"model": label} if label else {})))
+  for (ratio, method), value in new_examples.items():
+    examples[(ratio, rename(method))] = value
+  return rows, examples, methods + [rename(m) for m in new_methods]
+
+
+def to_markdown(rows: list[dict], *, title: str, notes: Sequence[str] = ()) -> str:
+  """Table 1 layout: one row per method and metric, one column per hole ratio."""
+  ratios = list(dict.fromkeys(r["hole_ratio"] for r in rows))
+  methods = list(dict.fromkeys(r["method"] for r in rows))
+  metrics = [("psnr_db", "PSNR (dB) ↑", "{:.2f}"), ("ssim", "SSIM ↑", "{:.4f}"), ("l1", "L1 ↓", "{:.4f}"),
+             ("frechet_distance", "Fréchet distance ↓", "{:.3f}"), ("ms_per_image", "ms / image", "{:.2f}")]
+  column = lambda r: f"{r} holes" if isinstance(r, str) else f"{int(round(100 * r))}% holes"
+  lines = [f"# {title}", "", "| method → metric | " + " | ".join(column(r) for r in ratios) + " |",
+           "|---|" + "---|" * len(ratios)]
+  by_key = {(r["hole_ratio"], r["method"]): r for r in rows}
+  for key, label, fmt in metrics:
+    if not any(key in r for r in rows):
+      continue
+    for method in methods:
+      cells = [fmt.format(by_key[(ratio, method)][key]) if key in by_key.get((ratio, method), {}) else "-"
+               for ratio in ratios]
+      lines.append(f"| {method} → {label} | " + " | ".join(cells) + " |")
+  extractors = sorted({r["fd_extractor"] for r in rows if "fd_extractor" in r})
+  if extractors:
+    lines += ["", f"Fréchet distances computed with: {', '.join(extractors)}."]
+  lines += [""] + [f"- {note}" for note in notes]
+  return "\n".join(lines) + "\n"
+
+
+def examples_grid(examples: dict, *, hole_ratios: Sequence[float], methods: Sequence[str]) -> np.ndarray:
+  """Rows: for each ratio, masked | each method | original, 8 examples per row."""
+  tiles = []
+  for ratio in hole_ratios:
+    for key in ("masked", *methods, "original"):
+      tiles.extend(list(examples[(ratio, key)]))
+  return visualize.make_grid(np.stack(tiles), columns=len(examples[(hole_ratios[0], "masked")]))

@@ -1,0 +1,162 @@
+"""Folder in, folder out: what binaries/inpaint.py does, as a library.
+
+Conventions (as in LaMa and DeepFill):
+  * masks are PNG files, white (>= 128 of 255) = hole, black = known; a mask is matched to
+    its image by relative path without extension (`cat.jpg` <-> `cat.png`), or one mask
+    file serves every image;
+  * an image of another size than the model's is resized (area) to the model's square
+    resolution, inpainted there, the generated pixels upsampled (bicubic) back, and
+    Eq. 8 applied at full resolution with the full-resolution mask, so every known pixel
+    of the output equals the input exactly;
+  * outputs: <output_dir>/<relative path>.png (the inpainted image), and grid.png (one row
+    per image: masked input | inpainted | G(ẑ) ), and results.json.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from pgi_tf import files
+from pgi_tf import visualize
+from pgi_tf.data import images as images_lib
+from pgi_tf.data import masks as masks_lib
+from pgi_tf.errors import InputError
+from pgi_tf.inference import inpainting
+from pgi_tf.inference import loading
+
+
+# --------------------------------------------------------------------------- inputs
+
+def list_inputs(path: str) -> tuple[str, list[str]]:
+  """(root, relative image paths) for a folder or a single image file."""
+  if os.path.isfile(path):
+    return os.path.dirname(os.path.abspath(path)), [os.path.basename(path)]
+  if not os.path.isdir(path):
+    raise InputError(f"--input={path}: no such file or directory")
+  files = images_lib.list_image_files(path)
+  return path, [os.path.relpath(f, path) for f in files]
+
+
+def match_masks(mask_path: str, relative_images: list[str]) -> list[str]:
+  """One mask file per image (same relative path, .png), or a single mask for all."""
+  if os.path.isfile(mask_path):
+    return [mask_path] * len(relative_images)
+  if not os.path.isdir(mask_path):
+    raise InputError(f"--masks={mask_path}: no such file or directory")
+  matched = []
+  for rel in relative_images:
+    candidate = os.path.join(mask_path, os.path.splitext(rel)[0] + ".png")
+    if not os.path.isfile(candidate):
+      raise InputError(f"--masks={mask_path}: no mask {os.path.splitext(rel)[0]}.png for image {rel}")
+    matched.append(candidate)
+  return matched
+
+
+def _resize(array: np.ndarray, size: int, method: str) -> np.ndarray:
+  return tf.image.resize(array[None], [size, size], method=method, antialias=(method == "area"))[0].numpy()
+
+
+# --------------------------------------------------------------------------- run
+
+def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, mask_path: str = "",
+                  mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
+                  iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
+                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto") -> dict:
+  """Inpaints every image under input_path; writes results, grid.png and results.json.
+
+  label: class-conditional BigGAN models: "auto" (the class predictor's class of each masked
+  image) or a class index for every image."""
+  if mode not in inpainting.MODES:
+    raise InputError(f"--mode={mode}: choose one of {', '.join(inpainting.MODES)}")
+  if mode in ("single", "hybrid") and models.prior_predictor is None:
+    raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
+  fixed_label = loading.parse_label(label, models)
+  root, relative = list_inputs(input_path)
+  first_with_stem: dict[str, str] = {}
+  for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
+    stem = os.path.splitext(rel)[0]
+    if stem in first_with_stem:
+      raise InputError(f"--input={input_path}: {first_with_stem[stem]} and {rel} would both be "
+                       f"written to {stem}.png; rename one of them")
+    first_with_stem[stem] = rel
+  resolution, channels = models.resolution, models.channels
+  # Load and check everything before any output is written.
+  originals = [images_lib.load_image(os.path.join(root, rel), channels=channels) for rel in relative]
+  if mask_path:
+    mask_files = match_masks(mask_path, relative)
+    full_masks = [masks_lib.load_mask_png(m, height=o.shape[0], width=o.shape[1])
+                  for m, o in zip(mask_files, originals)]
+    names = mask_files
+  elif mask_spec is not None:
+    rng = np.random.default_rng(seed)
+    full_masks = [masks_lib.sample_masks(mask_spec, count=1, height=o.shape[0], width=o.shape[1], rng=rng)[0]
+                  for o in originals]
+    names = [f"generated mask for {rel}" for rel in relative]
+  else:
+    raise InputError("--masks: give a mask file or folder, or --mask_kind to generate masks")
+  for mask, name in zip(full_masks, names):
+    masks_lib.validate_mask(mask, name=name)
+
+  inpainter = loading.make_inpainter(models)
+  full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
+  model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
+                           for img in full_images])
+  model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
+                          (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
+                          for m in full_masks])
+  generated = np.zeros_like(model_images)
+  labels_used: list[int] = []
+  bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
+  start = time.perf_counter()
+  for first in range(0, len(relative), batch_size):
+    chunk = slice(first, first + batch_size)
+    chunk_labels = None if fixed_label is None else np.full([len(model_images[chunk])], fixed_label, np.int32)
+    out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
+                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
+    generated[chunk] = out["generated"].numpy()
+    if "labels" in out:
+      labels_used.extend(int(v) for v in np.asarray(out["labels"]))
+    bar.update(len(model_images[chunk]))
+  bar.close()
+  seconds = time.perf_counter() - start
+  if poisson_blend:
+    generated = inpainting.poisson_blend(images=model_images, generated_images=generated, masks=model_masks)
+
+  os.makedirs(output_dir, exist_ok=True)
+  rows, written = [], []
+  for index, rel in enumerate(relative):
+    image, mask = full_images[index], full_masks[index]
+    fill = generated[index]
+    if fill.shape[:2] != image.shape[:2]:
+      fill = tf.image.resize(fill[None], image.shape[:2], method="bicubic")[0].numpy()
+    result = np.asarray(inpainting.compose(images=image[None], masks=mask[None], generated_images=fill[None]))[0]
+    result_u8 = visualize.to_uint8(result)
+    # Eq. 8 keeps known pixels; also copy them from the original bytes so no rounding can touch them.
+    known = mask[..., 0] < 0.5
+    result_u8[known] = originals[index][known]
+    out_path = os.path.join(output_dir, os.path.splitext(rel)[0] + ".png")
+    visualize.save_png(out_path, result_u8)
+    written.append(out_path)
+    masked_view = np.where(mask > 0.5, 1.0, image)  # holes shown white
+    rows.append([masked_view, result, generated[index]])
+  # Grid at model resolution when sizes differ, so rows line up.
+  tiles = []
+  for masked_view, result, gen in rows:
+    for tile in (masked_view, result):
+      tiles.append(tile if tile.shape[:2] == gen.shape[:2] else _resize(tile, resolution, "area"))
+    tiles.append(gen)
+  grid_path = os.path.join(output_dir, "grid.png")
+  visualize.save_grid(grid_path, np.stack(tiles), columns=3, upscale=grid_upscale)
+  summary = {"mode": mode, "images": len(relative), "seconds": round(seconds, 4),
+             "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
+             "resolution": resolution, "outputs": written, "grid": grid_path,
+             "poisson_blend": poisson_blend, **models.record()}
+  if models.class_conditional:
+    summary["label_source"] = "given" if fixed_label is not None else "predicted"
+    summary["labels"] = dict(zip(relative, labels_used))
+  files.write_json(os.path.join(output_dir, "results.json"), summary)
+  return summary
