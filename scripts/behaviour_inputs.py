@@ -31,8 +31,8 @@ def write_inputs(out: str) -> None:
 
 def export(out: str) -> None:
   try:
-    from pgi_tf.hub.inpainter import export_inpainter
-  except ImportError:
+    from pgi_tf.inference.export import export_inpainter
+  except ImportError:  # before the stage-shaped layout
     from pgi_tf.hub import export_inpainter
   bundled = "hub_modules/fashion_mnist32"
   export_inpainter(os.path.join(out, "m_z"), prior_predictor_path=f"{bundled}/prior_predictor",

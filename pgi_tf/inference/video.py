@@ -55,7 +55,7 @@ import tensorflow as tf
 
 from pgi_tf import hub
 from pgi_tf import files
-from pgi_tf.inference import clips
+from pgi_tf.inference import clips as clip_inputs
 from pgi_tf.inference import inpainting
 from pgi_tf.inference import loading
 from pgi_tf import visualize
@@ -320,19 +320,19 @@ def inpaint_clips(*, models: loading.Models, input_path: str, output_dir: str, m
                                          overlap=overlap)
   resolution, channels = models.resolution, models.channels
   # Read and check everything before any output is written.
-  clips, single = clips.read_clip_inputs(input_path, channels=channels)
+  clips, single = clip_inputs.read_clip_inputs(input_path, channels=channels)
   all_masks = []
   for index, clip in enumerate(clips):
     if mask_path:
-      clip_masks = clips.load_clip_masks(mask_path, clip, single=single)
+      clip_masks = clip_inputs.load_clip_masks(mask_path, clip, single=single)
       name = f"--masks={mask_path} ({clip.name})"
     elif mask_motion:
-      clip_masks = clips.generated_clip_masks(clip, motion=mask_motion, seed=seed, index=index)
+      clip_masks = clip_inputs.generated_clip_masks(clip, motion=mask_motion, seed=seed, index=index)
       name = f"generated masks for {clip.path}"
     else:
       raise InputError("--masks: give a folder of per-clip mask folders, or --mask_kind=rectangle to "
                        "generate holes")
-    clips.validate_clip_masks(clip_masks, name=name)
+    clip_inputs.validate_clip_masks(clip_masks, name=name)
     all_masks.append(clip_masks)
 
   model_clips, model_masks = [], []

@@ -218,7 +218,7 @@ def test_exported_inpainter_in_a_fresh_process(inpainter, tiny, tmp_path):
 
 def test_iterative_default_steps_follow_the_paper():
   # §6.3.1: 1000 steps at 64 px (and below), 1500 at 128 px.
-  from pgi_tf import inpaint as inpaint_lib
+  from pgi_tf.inference import inpainting as inpaint_lib
   inpainter = inpaint_lib.Inpainter(generator=lambda z: z, z_dim=2)
   assert inpainter.iterations_for(32) == 1000 and inpainter.iterations_for(64) == 1000
   assert inpainter.iterations_for(128) == 1500
