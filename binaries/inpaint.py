@@ -28,9 +28,11 @@ from absl import flags
 
 from binaries import _model_flags
 from pgi_tf.inference import folders
+from pgi_tf import structural
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
+from pgi_tf.inference import video as video_inference
 
 _LABEL = flags.DEFINE_string("label", "auto", "Class-conditional BigGAN: a class index for every image, or auto "
                              "(predicted from each masked image by --class_predictor, §6.3.3).")
@@ -42,7 +44,7 @@ _HOLE_RATIO = flags.DEFINE_float("hole_ratio", 0.25, "For --mask_kind=ratio (and
 _HOLE_SIZE = flags.DEFINE_integer("hole_size", 0, "For --mask_kind=square/central: side in px (0: half).")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/inpaint", "Where results go.")
 _STRUCTURAL_PRIOR = flags.DEFINE_enum(
-    "structural_prior", "auto", ["auto", "none", "silhouette", "landmarks"],
+    "structural_prior", "auto", ["auto", *structural.NAMES],
     "M_z (none) or M_{z+S} (§4.2) with this structural prior; must match the model's. auto: the "
     "model's own (bundled M_z when --model_dir is not given).")
 _MODE = flags.DEFINE_enum("mode", "single", ["single", "iterative", "hybrid"], "How z is found.")
@@ -85,7 +87,6 @@ def video_main():
     sequence_prior_path = bundled if bundled and os.path.isdir(bundled) else ""
   models = _model_flags.load_models(structural_prior=_STRUCTURAL_PRIOR.value, discriminator="none",
                                     need_prior_predictor=not sequence_prior_path)
-  from pgi_tf.inference import video as video_inference
   summary = video_inference.inpaint_clips(
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value, mask_path=mask_path,
       mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=sequence_prior_path,

@@ -21,6 +21,7 @@ from pgi_tf.evaluation import tables
 from pgi_tf.inference import loading
 from pgi_tf.data import datasets
 from pgi_tf.train import prior
+from pgi_tf.metrics import extractors
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Stage-2 preset.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_lambdas", "Work and report directory.")
@@ -41,7 +42,6 @@ def main(argv):
   _main.apply_gan_flags(base, _GAN_FLAGS)
   extractor = None
   if _FD_EXTRACTOR.value:
-    from pgi_tf.metrics import extractors
     extractor = extractors.load_extractor(_FD_EXTRACTOR.value)
   rows = []
   for l1, l2 in itertools.product(map(float, _LAMBDA_REALISM.value), map(float, _LAMBDA_GRADIENT.value)):

@@ -16,6 +16,12 @@ from pgi_tf.errors import InputError
 
 from pgi_tf.models import dcgan
 from pgi_tf.train import gan
+import os
+from pgi_tf import hub
+from pgi_tf.models import prior_predictor as prior_lib
+import tempfile
+from pgi_tf.inference import inpainting
+from pgi_tf import generators
 
 
 def _time_calls(fn: Callable[[], object], *, warmup: int, repeats: int) -> float:
@@ -73,10 +79,7 @@ def gan_training_throughput(*, resolutions=(32, 64), batch_size: int = 64, steps
 
 def _export_untrained_models(directory: str, *, resolution: int, channels: int):
   """Exports DCGAN-sized G, D and P as hub modules: speed does not depend on training."""
-  import os
 
-  from pgi_tf import hub
-  from pgi_tf.models import prior_predictor as prior_lib
 
   config = dcgan.preset(resolution, channels=channels)
   generator, discriminator = dcgan.build_gan(config)
@@ -105,14 +108,9 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
   take longer than `max_iterative_seconds`, its time is measured on a timed run of fewer steps
   and scaled linearly (the loop's steps cost the same); the row says so in `iterative_timed_steps`.
   """
-  import tempfile
 
-  from pgi_tf import hub
-  from pgi_tf.inference import inpainting
   rows = []
   if generator:
-    from pgi_tf import generators
-    from pgi_tf.models import prior_predictor as prior_lib
     layer, metadata = generators.resolve_generator(generator)
     if generators.class_conditional(metadata):  # timing does not depend on the class: fix class 0
       layer, metadata = generators.resolve_generator(generator, class_index=0)
@@ -146,7 +144,6 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
 def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, single_repeats: int,
                     max_iterative_seconds: float, xla: bool, extra: dict) -> list[dict]:
   """Rows of one-pass vs iterative ms per image for one inpainter, per batch size."""
-  from pgi_tf.inference import inpainting
   rows = []
   steps = inpainting.default_iterations(resolution)
   for batch in batch_sizes:

@@ -24,6 +24,7 @@ from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
 from pgi_tf.metrics import frechet
 from pgi_tf.metrics import image_quality
+from pgi_tf.metrics import extractors
 
 LEARNED_METHODS = ("single", "iterative", "hybrid")
 CLASSICAL_METHODS = ("telea", "navier_stokes")
@@ -32,7 +33,7 @@ METHODS = LEARNED_METHODS + CLASSICAL_METHODS
 
 def classical_inpaint(*, images: np.ndarray, masks: np.ndarray, method: str, radius: int = 3) -> np.ndarray:
   """cv2.inpaint (Telea 2004 or Navier-Stokes, Bertalmio 2001) on [-1, 1] images, Eq. 8 applied."""
-  import cv2
+  import cv2  # lazy: OpenCV is needed only for the classical peers
 
   flag = {"telea": cv2.INPAINT_TELEA, "navier_stokes": cv2.INPAINT_NS}[method]
   outputs = np.empty_like(images)
@@ -95,7 +96,6 @@ def run_method(*, method: str, inpainter: inpainting.Inpainter | None, images: n
 
 
 def _features(extractor, images: np.ndarray) -> np.ndarray:
-  from pgi_tf.metrics import extractors  # TF-Hub import only when a Fréchet distance is wanted
   return extractors.compute_features(extractor, images, batch_size=256)
 
 

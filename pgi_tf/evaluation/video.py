@@ -42,6 +42,7 @@ from pgi_tf import visualize
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
 from pgi_tf.metrics import temporal
+from pgi_tf.metrics import frechet
 
 LABELS = ("M_z", "M_{z+S}", "M_{z+L}", "M_{z+S+L}")  # Table 3's ablation rows
 _MASK_TAG = 7877  # keeps the evaluation masks' seed stream apart from the clips'
@@ -156,7 +157,6 @@ def evaluate_sequences(*, sequence_models: Sequence[SequenceModel], clips: np.nd
            "flicker": float(np.nanmean(temporal.flicker(inpainted, clips, masks))),
            "ms_per_frame": 1000.0 * seconds / clips.shape[0] / clips.shape[1]}
     if extractor is not None:
-      from pgi_tf.metrics import frechet
       features = temporal.compute_video_features(extractor, inpainted, batch_size=batch_size)
       row["video_fd"] = float(frechet.frechet_distance_from_features(features, reference_features))
       row["video_fd_extractor"] = extractor.name

@@ -39,6 +39,7 @@ from pgi_tf.errors import InputError
 from pgi_tf.generators.standins import export_standin, read_standin_info
 from pgi_tf.generators.adapters import BigGANAdapter, CompareGANAdapter, CompareGANDiscriminatorAdapter, ProGANAdapter
 from pgi_tf.generators.specs import (BIGGAN_TRUNCATION_RANGE, GENERATORS)
+from tensorflow.core.protobuf import saved_model_pb2
 
 # --------------------------------------------------------------------------- inspection
 
@@ -49,7 +50,6 @@ def read_signatures(path: str) -> dict[str, dict[str, Any]]:
   Shapes are lists with None for unknown dimensions. TF1 Hub modules keep one meta graph
   per tag set; the union of their signatures is returned (first one wins).
   """
-  from tensorflow.core.protobuf import saved_model_pb2
 
   proto = saved_model_pb2.SavedModel()
   with open(os.path.join(path, "saved_model.pb"), "rb") as f:
@@ -129,7 +129,7 @@ def standin_directory(spec: str, *, flag: str = "--generator") -> str:
 
 def _local_copy(handle: str, *, flag: str, given: str) -> str:
   """The local directory of a remote handle (hub.resolve downloads and caches it)."""
-  import tensorflow_hub as tfhub
+  import tensorflow_hub as tfhub  # lazy: it pulls in tf_keras; only remote handles need it
 
   try:
     return tfhub.resolve(handle)
@@ -169,6 +169,31 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
       no adapter, a label outside the module's classes, a truncation out of range.
   """
   given = name_or_handle_or_path
+  location, name_hint = _locate(given, flag=flag)
+  signatures = read_signatures(location)
+  our_metadata = hub.read_metadata(location)
+  family = detect_family(signatures, our_metadata)
+  if family is None:
+    raise InputError(f"{flag}={given}: the module's signatures match no generator adapter "
+                     f"(found: {_describe(signatures)}; expected default(default) for PG-GAN, "
+                     "default(truncation, y, z) for BigGAN, generator(default) for compare_gan, "
+                     "or a pgi_tf export)")
+  if family != "biggan" and class_index is not None:
+    raise InputError(f"{class_flag}={class_index}: {given} is not class-conditional (family {family})")
+  if family != "biggan" and truncation is not None:
+    raise InputError(f"{truncation_flag}={truncation}: only BigGAN takes a truncation ({given} is {family})")
+  if output_resolution and family == "ours":
+    raise InputError(f"{output_resolution_flag}={output_resolution}: resizing is for public modules; "
+                     f"{given} is a pgi_tf generator of {our_metadata.get('resolution')} px")
+  if family == "ours":
+    return _resolve_ours(location, our_metadata, given=given, flag=flag)
+  return _resolve_public(location, family, signatures, name_hint=name_hint, flag=flag, class_index=class_index,
+                         truncation=truncation, output_resolution=output_resolution, class_flag=class_flag,
+                         truncation_flag=truncation_flag)
+
+
+def _locate(given: str, *, flag: str) -> tuple[str, str | None]:
+  """(local module directory, registry name hint) of a name, handle, directory or stand-in spec."""
   name_hint = None
   if given.startswith(STANDIN_PREFIX):
     given_spec = given
@@ -191,34 +216,26 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
     location = _local_copy(location, flag=flag, given=given)
   if not os.path.isfile(os.path.join(location, "saved_model.pb")):
     raise InputError(f"{flag}={given}: not a SavedModel or TF-Hub module (no saved_model.pb)")
+  return location, name_hint
 
-  signatures = read_signatures(location)
-  our_metadata = hub.read_metadata(location)
-  family = detect_family(signatures, our_metadata)
-  if family is None:
-    raise InputError(f"{flag}={given}: the module's signatures match no generator adapter "
-                     f"(found: {_describe(signatures)}; expected default(default) for PG-GAN, "
-                     "default(truncation, y, z) for BigGAN, generator(default) for compare_gan, "
-                     "or a pgi_tf export)")
-  if family != "biggan" and class_index is not None:
-    raise InputError(f"{class_flag}={class_index}: {given} is not class-conditional (family {family})")
-  if family != "biggan" and truncation is not None:
-    raise InputError(f"{truncation_flag}={truncation}: only BigGAN takes a truncation ({given} is {family})")
 
-  if output_resolution and family == "ours":
-    raise InputError(f"{output_resolution_flag}={output_resolution}: resizing is for public modules; "
-                     f"{given} is a pgi_tf generator of {our_metadata.get('resolution')} px")
-  if family == "ours":
-    if our_metadata.get("kind") != "generator":
-      raise InputError(f"{flag}={given}: a pgi_tf {our_metadata.get('kind')} module, not a generator")
-    layer = hub.load_generator(location, flag=flag)
-    metadata = dict(our_metadata, generator="ours", family="ours", handle=location, module_path=location,
-                    module_value_range=list(our_metadata.get("value_range", [-1.0, 1.0])),
-                    module_resolution=our_metadata.get("resolution"), standin=False,
-                    discriminator_signature=None)
-    layer.metadata = metadata
-    return layer, metadata
+def _resolve_ours(location: str, our_metadata: dict, *, given: str, flag: str) -> tuple[keras.layers.Layer, dict]:
+  """A generator exported by stage 1: its own layer and metadata."""
+  if our_metadata.get("kind") != "generator":
+    raise InputError(f"{flag}={given}: a pgi_tf {our_metadata.get('kind')} module, not a generator")
+  layer = hub.load_generator(location, flag=flag)
+  metadata = dict(our_metadata, generator="ours", family="ours", handle=location, module_path=location,
+                  module_value_range=list(our_metadata.get("value_range", [-1.0, 1.0])),
+                  module_resolution=our_metadata.get("resolution"), standin=False,
+                  discriminator_signature=None)
+  layer.metadata = metadata
+  return layer, metadata
 
+
+def _resolve_public(location: str, family: str, signatures: dict, *, name_hint: str | None, flag: str,
+                    class_index: int | None, truncation: float | None, output_resolution: int | None,
+                    class_flag: str, truncation_flag: str) -> tuple[keras.layers.Layer, dict]:
+  """A public module (or its stand-in) through its family's adapter."""
   standin = read_standin_info(location)
   if standin is not None and name_hint is None:
     name_hint = standin.get("name")

@@ -16,6 +16,49 @@ from pgi_tf.inference import conditioning
 from pgi_tf.inference import inpainting
 
 
+def _to_uint8(images, masks, outputs):
+  # Known pixels are copied from the uint8 input so they stay bit-identical.
+  hole = masks >= 128
+  filled = tf.cast(tf.clip_by_value(tf.round((outputs["inpainted"] + 1.0) * 127.5), 0, 255), tf.uint8)
+  return {"inpainted": tf.where(hole, filled, images)}
+
+
+def _as_float(images, masks):
+  return tf.cast(images, tf.float32) / 127.5 - 1.0, tf.cast(masks >= 128, tf.float32)
+
+
+def _signatures(pipeline, *, float_specs, uint8_specs, extra_specs):
+  """(serving_default, inpaint_uint8) tf.functions over pipeline(images, masks, extra_inputs).
+
+  One pair per number of extra inputs: a tf.function with an input signature needs explicit
+  arguments (their names are the SavedModel's input names)."""
+  if len(extra_specs) == 2:
+    @tf.function(input_signature=[*float_specs, *extra_specs])
+    def serving_default(images, masks, first, second):
+      return pipeline(images, masks, (first, second))
+
+    @tf.function(input_signature=[*uint8_specs, *extra_specs])
+    def inpaint_uint8(images, masks, first, second):
+      return _to_uint8(images, masks, pipeline(*_as_float(images, masks), (first, second)))
+  elif len(extra_specs) == 1:
+    @tf.function(input_signature=[*float_specs, *extra_specs])
+    def serving_default(images, masks, first):
+      return pipeline(images, masks, (first,))
+
+    @tf.function(input_signature=[*uint8_specs, *extra_specs])
+    def inpaint_uint8(images, masks, first):
+      return _to_uint8(images, masks, pipeline(*_as_float(images, masks), (first,)))
+  else:
+    @tf.function(input_signature=float_specs)
+    def serving_default(images, masks):
+      return pipeline(images, masks, ())
+
+    @tf.function(input_signature=uint8_specs)
+    def inpaint_uint8(images, masks):
+      return _to_uint8(images, masks, pipeline(*_as_float(images, masks), ()))
+  return serving_default, inpaint_uint8
+
+
 class _InpainterModule(tf.Module):
   """(image, mask [, detections | labels]) -> Eq. 8.
 
@@ -70,15 +113,6 @@ class _InpainterModule(tf.Module):
         outputs["structural_prior"] = conditions
       return outputs
 
-    def to_uint8(images, masks, outputs):
-      # Known pixels are copied from the uint8 input so they stay bit-identical.
-      hole = masks >= 128
-      filled = tf.cast(tf.clip_by_value(tf.round((outputs["inpainted"] + 1.0) * 127.5), 0, 255), tf.uint8)
-      return {"inpainted": tf.where(hole, filled, images)}
-
-    def as_float(images, masks):
-      return tf.cast(images, tf.float32) / 127.5 - 1.0, tf.cast(masks >= 128, tf.float32)
-
     uint8_specs = [tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
                    tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")]
     if class_conditional:
@@ -87,33 +121,8 @@ class _InpainterModule(tf.Module):
       extra_specs = structural_prior.graph_input_specs()
     else:
       extra_specs = []
-
-    # One pair of signatures per number of extra inputs (tf.function needs explicit arguments).
-    if len(extra_specs) == 2:
-      @tf.function(input_signature=[image_spec, mask_spec, *extra_specs])
-      def serving_default(images, masks, first, second):
-        return pipeline(images, masks, (first, second))
-
-      @tf.function(input_signature=[*uint8_specs, *extra_specs])
-      def inpaint_uint8(images, masks, first, second):
-        return to_uint8(images, masks, pipeline(*as_float(images, masks), (first, second)))
-    elif len(extra_specs) == 1:
-      @tf.function(input_signature=[image_spec, mask_spec, *extra_specs])
-      def serving_default(images, masks, first):
-        return pipeline(images, masks, (first,))
-
-      @tf.function(input_signature=[*uint8_specs, *extra_specs])
-      def inpaint_uint8(images, masks, first):
-        return to_uint8(images, masks, pipeline(*as_float(images, masks), (first,)))
-    else:
-      @tf.function(input_signature=[image_spec, mask_spec])
-      def serving_default(images, masks):
-        return pipeline(images, masks, ())
-
-      @tf.function(input_signature=uint8_specs)
-      def inpaint_uint8(images, masks):
-        return to_uint8(images, masks, pipeline(*as_float(images, masks), ()))
-
+    serving_default, inpaint_uint8 = _signatures(pipeline, float_specs=[image_spec, mask_spec],
+                                                 uint8_specs=uint8_specs, extra_specs=extra_specs)
     self.serving_default = serving_default
     self.inpaint_uint8 = inpaint_uint8
     self.input_names = ["images", "masks"] + [spec.name for spec in extra_specs]

@@ -60,31 +60,9 @@ def _resize(array: np.ndarray, size: int, method: str) -> np.ndarray:
   return tf.image.resize(array[None], [size, size], method=method, antialias=(method == "area"))[0].numpy()
 
 
-# --------------------------------------------------------------------------- run
-
-def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, mask_path: str = "",
-                  mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
-                  iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
-                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto") -> dict:
-  """Inpaints every image under input_path; writes results, grid.png and results.json.
-
-  label: class-conditional BigGAN models: "auto" (the class predictor's class of each masked
-  image) or a class index for every image."""
-  if mode not in inpainting.MODES:
-    raise InputError(f"--mode={mode}: choose one of {', '.join(inpainting.MODES)}")
-  if mode in ("single", "hybrid") and models.prior_predictor is None:
-    raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
-  fixed_label = loading.parse_label(label, models)
-  root, relative = list_inputs(input_path)
-  first_with_stem: dict[str, str] = {}
-  for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
-    stem = os.path.splitext(rel)[0]
-    if stem in first_with_stem:
-      raise InputError(f"--input={input_path}: {first_with_stem[stem]} and {rel} would both be "
-                       f"written to {stem}.png; rename one of them")
-    first_with_stem[stem] = rel
-  resolution, channels = models.resolution, models.channels
-  # Load and check everything before any output is written.
+def _load_inputs(root: str, relative: list[str], *, channels: int, mask_path: str,
+                 mask_spec: masks_lib.MaskSpec | None, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+  """(original images as read, full-resolution masks), every one checked."""
   originals = [images_lib.load_image(os.path.join(root, rel), channels=channels) for rel in relative]
   if mask_path:
     mask_files = match_masks(mask_path, relative)
@@ -100,32 +78,13 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     raise InputError("--masks: give a mask file or folder, or --mask_kind to generate masks")
   for mask, name in zip(full_masks, names):
     masks_lib.validate_mask(mask, name=name)
+  return originals, full_masks
 
-  inpainter = loading.make_inpainter(models)
-  full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
-  model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
-                           for img in full_images])
-  model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
-                          (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
-                          for m in full_masks])
-  generated = np.zeros_like(model_images)
-  labels_used: list[int] = []
-  bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
-  start = time.perf_counter()
-  for first in range(0, len(relative), batch_size):
-    chunk = slice(first, first + batch_size)
-    chunk_labels = None if fixed_label is None else np.full([len(model_images[chunk])], fixed_label, np.int32)
-    out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
-                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
-    generated[chunk] = out["generated"].numpy()
-    if "labels" in out:
-      labels_used.extend(int(v) for v in np.asarray(out["labels"]))
-    bar.update(len(model_images[chunk]))
-  bar.close()
-  seconds = time.perf_counter() - start
-  if poisson_blend:
-    generated = inpainting.poisson_blend(images=model_images, generated_images=generated, masks=model_masks)
 
+def _write_outputs(output_dir: str, *, relative, originals, full_images, full_masks, generated, resolution: int,
+                   grid_upscale: int) -> tuple[list[str], str]:
+  """Eq. 8 at full resolution per image (known pixels copied from the original bytes) and the
+  grid (masked | inpainted | G(z) per row); returns (written image paths, grid path)."""
   os.makedirs(output_dir, exist_ok=True)
   rows, written = [], []
   for index, rel in enumerate(relative):
@@ -151,6 +110,64 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     tiles.append(gen)
   grid_path = os.path.join(output_dir, "grid.png")
   visualize.save_grid(grid_path, np.stack(tiles), columns=3, upscale=grid_upscale)
+  return written, grid_path
+
+
+# --------------------------------------------------------------------------- run
+
+def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, mask_path: str = "",
+                  mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
+                  iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
+                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto") -> dict:
+  """Inpaints every image under input_path; writes results, grid.png and results.json.
+
+  label: class-conditional BigGAN models: "auto" (the class predictor's class of each masked
+  image) or a class index for every image."""
+  if mode not in inpainting.MODES:
+    raise InputError(f"--mode={mode}: choose one of {', '.join(inpainting.MODES)}")
+  if mode in ("single", "hybrid") and models.prior_predictor is None:
+    raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
+  fixed_label = loading.parse_label(label, models)
+  root, relative = list_inputs(input_path)
+  first_with_stem: dict[str, str] = {}
+  for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
+    stem = os.path.splitext(rel)[0]
+    if stem in first_with_stem:
+      raise InputError(f"--input={input_path}: {first_with_stem[stem]} and {rel} would both be "
+                       f"written to {stem}.png; rename one of them")
+    first_with_stem[stem] = rel
+  resolution = models.resolution
+  # Load and check everything before any output is written.
+  originals, full_masks = _load_inputs(root, relative, channels=models.channels, mask_path=mask_path,
+                                       mask_spec=mask_spec, seed=seed)
+  inpainter = loading.make_inpainter(models)
+  full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
+  model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
+                           for img in full_images])
+  model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
+                          (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
+                          for m in full_masks])
+  generated = np.zeros_like(model_images)
+  labels_used: list[int] = []
+  bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
+  start = time.perf_counter()
+  for first in range(0, len(relative), batch_size):
+    chunk = slice(first, first + batch_size)
+    chunk_labels = None if fixed_label is None else np.full([len(model_images[chunk])], fixed_label, np.int32)
+    out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
+                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
+    generated[chunk] = out["generated"].numpy()
+    if "labels" in out:
+      labels_used.extend(int(v) for v in np.asarray(out["labels"]))
+    bar.update(len(model_images[chunk]))
+  bar.close()
+  seconds = time.perf_counter() - start
+  if poisson_blend:
+    generated = inpainting.poisson_blend(images=model_images, generated_images=generated, masks=model_masks)
+
+  written, grid_path = _write_outputs(output_dir, relative=relative, originals=originals, full_images=full_images,
+                                      full_masks=full_masks, generated=generated, resolution=resolution,
+                                      grid_upscale=grid_upscale)
   summary = {"mode": mode, "images": len(relative), "seconds": round(seconds, 4),
              "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
              "resolution": resolution, "outputs": written, "grid": grid_path,

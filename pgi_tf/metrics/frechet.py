@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from pgi_tf.metrics import extractors
 
 
 class FrechetResult(NamedTuple):
@@ -125,7 +126,6 @@ def frechet_result(*, extractor, images, reference_images, batch_size: int = 64)
     reference_images: the real images, same forms.
     batch_size: images per extractor call for arrays.
   """
-  from pgi_tf.metrics import extractors  # local: keeps the maths importable without TF
 
   features = extractors.compute_features(extractor, images, batch_size=batch_size)
   reference_features = extractors.compute_features(extractor, reference_images,

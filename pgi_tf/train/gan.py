@@ -25,6 +25,7 @@ from pgi_tf.errors import InputError
 from pgi_tf.generators import z_prior
 from pgi_tf.models import dcgan
 from pgi_tf.train import runtime
+from pgi_tf.evaluation import figures
 
 
 def structural_prior_fn(config: ml_collections.ConfigDict):
@@ -235,7 +236,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     hub.export_discriminator(discriminator, os.path.join(export_dir, "discriminator"), metadata=metadata)
     result["export_dir"] = export_dir
   if chief and fixed_conditions is not None:  # Fig. 6 (§6.3.2), and do samples follow their priors?
-    from pgi_tf.evaluation import figures
     panel = min(8, len(fixed_z))
     in_image = structural.get_kind(kind).image_coordinates  # keypoints drawn on the samples?
     grids = figures.fig6_grids(generator, conditions=fixed_conditions[:panel], z=fixed_z[:panel],

@@ -31,12 +31,13 @@ Export format (`export_keypoint_refiner`, loaded by `load_keypoint_refiner`):
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import math
 import os
 import time
-from typing import Any
+from typing import Any, Callable
 
 import ml_collections
 import numpy as np
@@ -50,8 +51,11 @@ from pgi_tf.errors import InputError
 from pgi_tf.metrics import landmarks as landmark_metrics
 from pgi_tf.models import keypoint_refiner as refiner_lib
 from pgi_tf.train import runtime
+from pgi_tf.structural import face_detection
+from pgi_tf.data import datasets
+from pgi_tf.structural import silhouette
+from pgi_tf.data import masks as masks_lib
 
-DATA_KINDS = ("synthetic_faces", "landmark_files", "silhouette")
 LANDMARK_SUFFIXES = (".pts", ".npy", ".t7")
 SIGNATURE = "serving_default"
 OUTPUT_KEY = "refined"
@@ -75,7 +79,6 @@ def _synthetic_faces(config: ml_collections.ConfigDict, *, seed: int) -> tuple[n
   if not 0.0 <= fraction < 1.0:
     raise InputError(f"--config.data.lfw_dlib_fraction={fraction}: must be in [0, 1)")
   if fraction > 0:
-    from pgi_tf.structural import face_detection  # needs dlib: only when asked for
     real = face_detection.lfw_subset_landmarks()
     # f samples uniformly from the pool, so tiling the real shapes sets their share of batches.
     copies = max(1, round(fraction / (1.0 - fraction) * len(train) / len(real)))
@@ -119,8 +122,6 @@ def _landmark_files(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np
 
 def _silhouettes(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
   # Imported here: the generic prior's modules are only needed for this kind.
-  from pgi_tf.data import datasets
-  from pgi_tf.structural import silhouette
 
   batch_size = 500
   dataset = datasets.make_image_dataset(
@@ -149,10 +150,8 @@ def hole_switch_sampler(config: ml_collections.ConfigDict):
   """For silhouettes with config.train.hole_drop_fraction > 0: (rng, targets) -> the switches of
   random Table 1 holes (10/25/40%), so f also learns to complete contiguous hidden rays, which
   is what inpainting shows it; None otherwise (Eq. 9's independent drops only)."""
-  if config.data.kind != "silhouette" or not config.train.get("hole_drop_fraction", 0.0):
+  if not _data_kind(config).image_keypoints or not config.train.get("hole_drop_fraction", 0.0):
     return None
-  from pgi_tf.data import masks as masks_lib
-  from pgi_tf.structural import silhouette
   resolution, num_rays = int(config.data.resolution), int(config.data.num_rays)
 
   def sample(rng, targets):
@@ -164,23 +163,46 @@ def hole_switch_sampler(config: ml_collections.ConfigDict):
   return sample
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingData:
+  """One kind of training shapes for f (config.data.kind).
+
+  shapes: (config, seed=) -> (training shapes [S, K, 2], held-out shapes [H, K, 2]).
+  keypoints_name: (num_keypoints) -> what the K points are, for the metadata.
+  image_keypoints: the shapes are keypoints of images (config.data's resolution, channels,
+    source and num_rays go into the metadata; Table 1 hole drops can be sampled).
+  """
+  shapes: Callable[..., tuple[np.ndarray, np.ndarray]]
+  keypoints_name: Callable[[int], str]
+  image_keypoints: bool = False
+
+
+def _face_keypoints_name(num_keypoints: int) -> str:
+  return "face_ibug68" if num_keypoints == landmarks.NUM_FACE_LANDMARKS else f"landmarks{num_keypoints}"
+
+
+DATA_KINDS = {
+    "synthetic_faces": TrainingData(shapes=_synthetic_faces, keypoints_name=_face_keypoints_name),
+    "landmark_files": TrainingData(shapes=_landmark_files, keypoints_name=_face_keypoints_name),
+    "silhouette": TrainingData(shapes=_silhouettes, keypoints_name=lambda num_keypoints: "silhouette_rays",
+                               image_keypoints=True),
+}
+
+
+def _data_kind(config: ml_collections.ConfigDict) -> TrainingData:
+  if config.data.kind not in DATA_KINDS:
+    raise InputError(f"--config.data.kind={config.data.kind}: choose one of {', '.join(DATA_KINDS)}")
+  return DATA_KINDS[config.data.kind]
+
+
 def training_shapes(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
   """(training shapes [S, K, 2], held-out shapes [H, K, 2]) for config.data.kind."""
-  kind = config.data.kind
-  if kind == "synthetic_faces":
-    return _synthetic_faces(config, seed=config.seed)
-  if kind == "landmark_files":
-    return _landmark_files(config, seed=config.seed)
-  if kind == "silhouette":
-    return _silhouettes(config, seed=config.seed)
-  raise InputError(f"--config.data.kind={kind}: choose one of {', '.join(DATA_KINDS)}")
+  return _data_kind(config).shapes(config, seed=config.seed)
 
 
 def keypoints_name(config: ml_collections.ConfigDict, num_keypoints: int) -> str:
   """What the K points are, for the metadata: "face_ibug68" or "silhouette_rays"."""
-  if config.data.kind == "silhouette":
-    return "silhouette_rays"
-  return "face_ibug68" if num_keypoints == landmarks.NUM_FACE_LANDMARKS else f"landmarks{num_keypoints}"
+  return _data_kind(config).keypoints_name(num_keypoints)
 
 
 # --------------------------------------------------------------------------- model, schedule
@@ -329,7 +351,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
               "hidden_units": list(refiner_config(config, num_keypoints).hidden_units),
               "training_data": json.loads(json.dumps(config.data.to_dict(), default=str)),
               "held_out": report}
-  if config.data.kind == "silhouette":
+  if _data_kind(config).image_keypoints:
     metadata.update(num_rays=int(config.data.num_rays), resolution=int(config.data.resolution),
                     channels=int(config.data.channels), dataset=config.data.source)
   hub.export_keypoint_refiner(model, export_dir, metadata=metadata)

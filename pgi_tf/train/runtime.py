@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from pgi_tf import files
+from pgi_tf import visualize
 from pgi_tf.errors import InputError
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -150,7 +151,6 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 def save_samples(workdir: str, at_step: int, grid, *, upscale: int, summaries: "Summaries", tag: str) -> str:
   """One sample grid as <workdir>/samples/samples_<step>.png, samples_latest.png (the file to
   keep open while training) and a TensorBoard image `tag`. Returns the per-step path."""
-  from pgi_tf import visualize  # late: keeps this module free of image code at import
   path = os.path.join(workdir, "samples", f"samples_{at_step:07d}.png")
   visualize.save_png(path, grid, upscale=upscale)
   visualize.save_png(os.path.join(workdir, "samples_latest.png"), grid, upscale=upscale)
@@ -241,7 +241,10 @@ def minimize(loss_parts: Callable[[], dict], *, model, optimizer, global_batch_s
 def built_adam(learning_rate, variables, *, beta1: float, beta2: float):
   """Adam with its slots already created for `variables`: Keras 3 optimizers build them lazily
   on the first apply, which fails inside strategy.run. Call inside strategy.scope()."""
-  import keras
+  # Imported here on purpose: with `keras` imported at this module's top, AutoGraph treats the
+  # module as Keras code and mis-converts `minimize` inside the trainers' tf.functions
+  # ("train_step() got an unexpected keyword argument 'model'").
+  import keras  # pylint: disable=import-outside-toplevel
   optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta1, beta_2=beta2)
   optimizer.build(variables)
   return optimizer

@@ -132,7 +132,7 @@ def test_critic_separates_reals_from_frozen_g_resumes_and_exports(files, tmp_pat
     loaded.append((layer, [v.numpy().copy() for v in layer.module_layer.module_variables]))
     return layer, metadata
 
-  monkeypatch.setattr(generators, "resolve_generator", recording_resolve)
+  monkeypatch.setattr(generators.registry, "resolve_generator", recording_resolve)  # where the trainer resolves G
   workdir = str(tmp_path / "run")
   config = _config(preset, files, generator, learning_rate=2e-3, num_steps=2, **train)
   first = critic.train(config, workdir=workdir)
