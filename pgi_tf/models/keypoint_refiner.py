@@ -12,12 +12,12 @@ point (0, 0) is not mistaken for a detection in the box's top-left corner.
 
 Inside, the inputs are standardised around a mean shape (`KeypointStandardization`: visible
 points become offsets from the mean shape in units of its spread, hidden ones 0) and the outputs
-are offsets added back to the mean shape; `train_keypoint_refiner` fits both statistics on the
+are offsets added back to the mean shape; `pgi_tf.train.keypoint_refiner.train_keypoint_refiner` fits both statistics on the
 training shapes. The interface stays the paper's: box coordinates in, box coordinates out.
 Nothing is face specific but the defaults: `num_keypoints` serves any keypoint prior (the
 generic structural prior).
 
-Training (`train_keypoint_refiner`): Adam on Eq. 9 (`pgi_tf.losses.keypoint_refinement_loss`),
+Training (`pgi_tf.train.keypoint_refiner.train_keypoint_refiner`): Adam on Eq. 9 (`pgi_tf.losses.keypoint_refinement_loss`),
 each step hiding every keypoint independently with probability 1 - 0.3 (switch-on probability
 0.3, §4.2) on a fresh random batch of ground-truth shapes.
 """
@@ -28,9 +28,7 @@ import dataclasses
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from pgi_tf import losses
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
 
@@ -166,80 +164,3 @@ def refine_keypoints(model: keras.Model, keypoints, switches, *, keep_visible: b
   if keep_visible:
     refined = np.where(switches[..., None] > 0.5, keypoints, refined)
   return refined
-
-
-def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: int,
-                           config: KeypointRefinerConfig = KeypointRefinerConfig(),
-                           learning_rate: float = 1e-3,
-                           keep_probability: float = 0.3,
-                           input_noise_std: float = 0.0,
-                           model: keras.Model | None = None,
-                           switch_sampler=None,
-                           sampler_fraction: float = 0.0) -> tuple[keras.Model, np.ndarray]:
-  """Trains f with Adam on Eq. 9, hiding keypoints at random (switch-on probability 0.3, §4.2).
-
-  A new model is built with its input/output standardisation fitted on `shapes_train`
-  (`keypoint_statistics`). Each step draws `batch_size` shapes (with replacement) from
-  `shapes_train`, optionally jitters them with Gaussian noise of std `input_noise_std`
-  (simulating detector noise; the target stays clean, so f also learns to denoise visible
-  points), hides each keypoint with probability 1 - keep_probability (`landmarks.drop_keypoints`) and takes one Adam step on the batch mean of
-  `losses.keypoint_refinement_loss` -- exactly Eq. 9's 1 / (N * N_K) sum.
-
-  Args:
-    shapes_train: [S, N_K, 2] ground-truth keypoints in [0, 1] face box coordinates.
-    steps: number of Adam steps.
-    batch_size: shapes per step (N of Eq. 9).
-    seed: seeds the initial weights, the batches and the dropped keypoints.
-    config: network hyperparameters (ignored when `model` is given).
-    learning_rate: Adam's step size.
-    keep_probability: switch-on probability (0.3 in the paper).
-    input_noise_std: std of the noise added to the inputs (0: clean inputs).
-    model: continue training this refiner instead of building a new one.
-    switch_sampler: optional (rng, targets [N, K, 2]) -> switches [N, K]: structured drops
-      (e.g. the rays a hole hides, `pgi_tf.structural.silhouette.hole_switches`) used for a
-      `sampler_fraction` share of the batches instead of Eq. 9's independent drops.
-
-  Returns:
-    (the trained model, float64 [steps] array of the per-step batch losses).
-  """
-  shapes_train = np.asarray(shapes_train, np.float32)
-  if shapes_train.ndim != 3 or shapes_train.shape[-1] != 2 or len(shapes_train) == 0:
-    raise InputError(f"shapes_train: expected a non-empty [S, N_K, 2] array, "
-                     f"got {list(shapes_train.shape)}")
-  if steps < 0 or batch_size < 1:
-    raise InputError(f"steps={steps}, batch_size={batch_size}: need steps >= 0 and batch_size >= 1")
-  if model is None:
-    if shapes_train.shape[1] != config.num_keypoints:
-      raise InputError(f"shapes_train: has {shapes_train.shape[1]} points, expected "
-                       f"{config.num_keypoints} (config.num_keypoints)")
-    keypoint_mean, keypoint_scale = keypoint_statistics(shapes_train)
-    model = build_keypoint_refiner(config, keypoint_mean=keypoint_mean, keypoint_scale=keypoint_scale,
-                                   seed=seed)
-  optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-  optimizer.build(model.trainable_variables)
-  rng = np.random.default_rng(seed)
-
-  @tf.function
-  def train_step(keypoints, switches, targets):
-    with tf.GradientTape() as tape:
-      refined = model([keypoints, switches], training=True)
-      loss = tf.reduce_mean(losses.keypoint_refinement_loss(
-          target_keypoints=targets, refined_keypoints=refined))  # Eq. 9
-    gradients = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply(gradients, model.trainable_variables)
-    return loss
-
-  history = np.zeros(steps, np.float64)
-  for step in range(steps):
-    targets = shapes_train[rng.integers(0, len(shapes_train), size=batch_size)]
-    observed = targets
-    if input_noise_std > 0:
-      observed = targets + rng.normal(0.0, input_noise_std, size=targets.shape).astype(np.float32)
-    if switch_sampler is not None and rng.random() < sampler_fraction:
-      switches = np.asarray(switch_sampler(rng, targets), np.float32)
-      keypoints = (observed * switches[..., None]).astype(np.float32)
-    else:
-      keypoints, switches = landmarks.drop_keypoints(rng, observed, keep_probability=keep_probability)
-    history[step] = float(train_step(tf.constant(keypoints), tf.constant(switches),
-                                     tf.constant(targets)))
-  return model, history

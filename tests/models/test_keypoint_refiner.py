@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from pgi_tf.train import keypoint_refiner as refiner_training
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
 from pgi_tf.metrics import landmarks as landmark_metrics
@@ -79,16 +80,16 @@ def test_save_and_load_keeps_outputs(tmp_path):
 
 def test_training_is_deterministic_by_seed():
   shapes = landmarks.synthetic_face_shapes(np.random.default_rng(4), 64)
-  runs = [keypoint_refiner.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=8, seed=9,
+  runs = [refiner_training.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=8, seed=9,
                                                   config=SMALL) for _ in range(2)]
   np.testing.assert_array_equal(runs[0][1], runs[1][1])
   for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights()):
     np.testing.assert_array_equal(a, b)
-  _, other = keypoint_refiner.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=8,
+  _, other = refiner_training.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=8,
                                                      seed=10, config=SMALL)
   assert not np.array_equal(runs[0][1], other)
   with pytest.raises(InputError, match=r"shapes_train: has 5 points, expected 68"):
-    keypoint_refiner.train_keypoint_refiner(shapes_train=np.zeros((4, 5, 2)), steps=1, batch_size=2,
+    refiner_training.train_keypoint_refiner(shapes_train=np.zeros((4, 5, 2)), steps=1, batch_size=2,
                                             seed=0, config=SMALL)
 
 
@@ -98,7 +99,7 @@ def test_refiner_beats_mean_shape_fill_on_held_out_faces_with_70_percent_dropped
   # against ~0.12 for the similarity-aligned mean shape (which keeps visible points exactly).
   train_shapes = landmarks.synthetic_face_shapes(np.random.default_rng(0), 3000)
   test_shapes = landmarks.synthetic_face_shapes(np.random.default_rng(1), 500)
-  model, history = keypoint_refiner.train_keypoint_refiner(
+  model, history = refiner_training.train_keypoint_refiner(
       shapes_train=train_shapes, steps=300, batch_size=128, seed=0,
       config=keypoint_refiner.KeypointRefinerConfig(hidden_units=(256, 256, 256)))
   assert history[-20:].mean() < history[:5].mean() / 5  # the loss fell by more than 5x

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from skimage import draw
 
+from pgi_tf.train import keypoint_refiner as refiner_training
 from pgi_tf.inference import inpainting
 from pgi_tf.models import dcgan
 from pgi_tf.models import prior_predictor as prior_lib
@@ -247,9 +248,9 @@ def test_refiner_training_uses_the_hole_switch_sampler_for_its_share_of_batches(
     return switches
 
   config = keypoint_refiner.KeypointRefinerConfig(num_keypoints=NUM_RAYS, hidden_units=(8, 8, 8))
-  keypoint_refiner.train_keypoint_refiner(shapes_train=shapes, steps=20, batch_size=4, seed=0, config=config,
+  refiner_training.train_keypoint_refiner(shapes_train=shapes, steps=20, batch_size=4, seed=0, config=config,
                                           switch_sampler=sampler, sampler_fraction=0.5)
   assert 4 <= len(calls) <= 16 and set(calls) == {4}  # about half of the 20 batches
   calls.clear()
-  keypoint_refiner.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=4, seed=0, config=config)
+  refiner_training.train_keypoint_refiner(shapes_train=shapes, steps=5, batch_size=4, seed=0, config=config)
   assert not calls
