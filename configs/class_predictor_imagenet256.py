@@ -13,7 +13,7 @@ Needs:   ILSVRC2012 (pgi_tf.data.datasets, source imagenet) and keras-applicatio
          --config.model.weights). Neither is available offline here.
 Expect:  the paper's 75.3% masked / 77% unmasked top-1 (55% masked before fine-tuning); not
          reproduced here. The run reports top-1 on one held-out val batch; the whole val set
-         (or the paper's 10,000-image balanced subset, datasets.balanced_subset) goes through
+         (or the paper's 10,000-image balanced subset, pgi_tf.data.imagenet.balanced_subset) goes through
          pgi_tf.train.class_predictor.top1_accuracy on the export.
 Differs from the paper: the paper trains with "random rectangular holes with smaller side
 ranging between 96-128 pixels" placed centrally on ImageNet and evaluates 96x96 and 128x128

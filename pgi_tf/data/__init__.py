@@ -1,1 +1,1 @@
-"""Data: datasets, masks and (issue 4) landmarks."""
+"""Data: one table of dataset sources (datasets.py) and their readers, masks, clips, landmarks."""

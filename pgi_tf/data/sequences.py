@@ -1,20 +1,7 @@
-"""Sequence data (§4.3, §6.4): clips, the FaceForensics protocol, moving Fashion-MNIST.
+"""Sequence data (§4.3, §6.4): the FaceForensics protocol, moving Fashion-MNIST, clip datasets.
 
 Clips are float32 [T, H, W, C] in [-1, 1] (batches [B, T, R, R, C]); clip masks are float32
 [T, H, W, 1] with M = 1 on the hole, one mask per frame.
-
-Readers
-  read_frame_folder  a folder of .png/.jpg/.jpeg frames, one clip, frames in natural order of
-                     their file names (frame2.png before frame10.png). All frames must have
-                     the same size and channel count.
-  read_video         a video file through OpenCV (`cv2.VideoCapture`, FFmpeg backend in the
-                     opencv-python wheels): the one reader, so decoding is the same
-                     everywhere. OpenCV decodes every video to 3-channel BGR; frames are
-                     returned as RGB, or grey (`cv2.COLOR_BGR2GRAY`, ITU-R 601 weights) with
-                     channels=1. A file OpenCV cannot open or decode is an InputError.
-  read_clip          either of the two, by whether the path is a folder or a file.
-  list_clips         the clips of a data folder: its sub-folders (one clip of frames each)
-                     and its video files (VIDEO_EXTENSIONS), natural order.
 
 FaceForensics protocol (§6.4, following [40, 9, 10])
   `faceforensics_crop`: "all faces are center cropped to 128x128": the largest centred square
@@ -59,43 +46,25 @@ tf.data (`make_clip_dataset`, `make_clip_mask_dataset`)
   With repeat=True, batches are full (drop_remainder) and the stream is infinite; with
   repeat=False every clip is visited once and the last batch may be smaller.
 
-Sliding windows (`window_starts`, `split_windows`, `merge_windows`)
-  A clip of any length T is cut into windows of W frames with stride W - overlap; the last
-  window is aligned to the clip end (so it may overlap its predecessor by more). A clip shorter
-  than W is one window padded by repeating its last frame; the padding is dropped on merging.
-  Merging takes every frame from exactly one window:
-    policy="causal" (default): the earliest window that contains the frame. The grouped prior's
-      LSTM is unidirectional, so this is the window in which the frame has the most preceding
-      frames in the LSTM state: the first `overlap` frames of every later window only warm the
-      state up ("burn-in") and are discarded.
-    policy="central": the window in which the frame is nearest the window's centre (ties: the
-      earlier window).
-  Outputs are never averaged: an average of two generator outputs G(z1), G(z2) is not a sample
-  of G and blurs the hole.
+Clip files (frame folders, videos): `pgi_tf.data.clip_files`; sliding windows over clips of any
+length: `pgi_tf.data.windows`.
 """
-
-from __future__ import annotations
 
 import math
 import os
-import re
-from typing import Iterator, Sequence
+from typing import Iterator
 
 from absl import logging
-import cv2
 import numpy as np
 import tensorflow as tf
 
+from pgi_tf.data import clip_files
 from pgi_tf.data import fashion_mnist
 from pgi_tf.data import images as images_lib
 from pgi_tf.errors import InputError
 
-VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-FRAME_EXTENSIONS = images_lib.IMAGE_EXTENSIONS
 SOURCES = ("moving_fashion_mnist", "folder")
 MASK_MOTIONS = ("fixed", "moving")
-MERGE_POLICIES = ("causal", "central")
-FACEFORENSICS_SIZE = 128           # §6.4: "center cropped to 128x128"
 MIN_SIDE_FRACTION = 0.35           # §6.4: rectangles with sides in [0.35 l, 0.5 l]
 MAX_SIDE_FRACTION = 0.5
 DEFAULT_NUM_CLIPS = 10000          # moving_fashion_mnist: distinct clips when num_clips is None
@@ -105,218 +74,9 @@ _SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 _CLIP_TAG, _ORDER_TAG, _WINDOW_TAG, _MASK_TAG = 104729, 7919, 6007, 3571
 
 
-def _one_line(text) -> str:
-  return " ".join(str(text).split())
-
-
-def _natural_key(name: str):
-  """'frame10.png' -> ['frame', 10, '.png']: numbers compare by value, text case-insensitively."""
-  parts = re.split(r"(\d+)", name)
-  return [int(part) if part.isdigit() else part.lower() for part in parts], name
-
-
-def natural_sorted(names: Sequence[str]) -> list[str]:
-  """Names sorted with embedded numbers compared by value (frame2 before frame10)."""
-  return sorted(names, key=_natural_key)
-
-
-# ---------------------------------------------------------------------------------------------
-# Clip readers.
-# ---------------------------------------------------------------------------------------------
-
-
-def frame_files(path: str) -> list[str]:
-  """The frame files (.png/.jpg/.jpeg, not recursive) of a clip folder, in natural order.
-
-  Raises:
-    InputError: naming the folder, if it does not exist or holds no frames.
-  """
-  if not os.path.isdir(path):
-    raise InputError(f"{path}: clip folder does not exist")
-  names = [name for name in os.listdir(path)
-           if name.lower().endswith(FRAME_EXTENSIONS) and not name.startswith(".")
-           and os.path.isfile(os.path.join(path, name))]
-  if not names:
-    raise InputError(
-        f"{path}: clip folder has no frames ({'/'.join(FRAME_EXTENSIONS)} files)")
-  return [os.path.join(path, name) for name in natural_sorted(names)]
-
-
-def _stack_frames(frames: list[np.ndarray], paths: Sequence[str]) -> np.ndarray:
-  """uint8 frames -> float32 [T, H, W, C] in [-1, 1]; all frames must have the first's shape."""
-  first_shape = frames[0].shape
-  for frame, path in zip(frames, paths):
-    if frame.shape != first_shape:
-      raise InputError(
-          f"{path}: frame is {frame.shape[0]}x{frame.shape[1]}x{frame.shape[2]}, earlier frames "
-          f"of the clip are {first_shape[0]}x{first_shape[1]}x{first_shape[2]}")
-  return images_lib.to_model_range(np.stack(frames))
-
-
-def read_frame_folder(path: str, *, channels: int | None = None,
-                      start: int = 0, max_frames: int | None = None) -> np.ndarray:
-  """A folder of frames as one clip, float32 [T, H, W, C] in [-1, 1].
-
-  Args:
-    path: folder whose .png/.jpg/.jpeg files are the frames (natural order of names).
-    channels: 1 or 3 to require that channel count of every frame; None accepts either as
-      long as all frames agree.
-    start: index of the first frame to read.
-    max_frames: read at most this many frames from `start` (None: all).
-
-  Raises:
-    InputError: naming the folder (missing, no frames) or the offending frame (unreadable,
-      wrong channel count, size different from the first frame).
-  """
-  paths = frame_files(path)[start:]
-  if max_frames is not None:
-    paths = paths[:max_frames]
-  if not paths:
-    raise InputError(f"{path}: clip has no frames from index {start}")
-  frames = [images_lib.load_image(frame_path, channels=channels) for frame_path in paths]
-  return _stack_frames(frames, paths)
-
-
-def _open_video(path: str) -> cv2.VideoCapture:
-  if not os.path.isfile(path):
-    raise InputError(f"{path}: no such video file")
-  capture = cv2.VideoCapture(path)
-  if not capture.isOpened():
-    capture.release()
-    raise InputError(f"{path}: OpenCV cannot open the video (unknown container or codec, or "
-                     f"not a video); convert it, e.g. to MJPG .avi or H.264 .mp4, or extract "
-                     f"its frames into a folder")
-  return capture
-
-
-def read_video(path: str, *, channels: int | None = None,
-               max_frames: int | None = None) -> np.ndarray:
-  """A video file as one clip, float32 [T, H, W, C] in [-1, 1], decoded with cv2.VideoCapture.
-
-  Args:
-    path: any file the OpenCV build can decode (the pip wheels use FFmpeg).
-    channels: 3 or None for RGB, 1 for grey (cv2.COLOR_BGR2GRAY). OpenCV always decodes to
-      3 channels, so both are accepted for every video.
-    max_frames: decode at most this many frames from the start (None: all).
-
-  Raises:
-    InputError: naming the file, if it is missing, cannot be opened or yields no frames.
-  """
-  if channels is not None:
-    images_lib.check_channels(channels)
-  capture = _open_video(path)
-  frames = []
-  try:
-    while max_frames is None or len(frames) < max_frames:
-      ok, frame = capture.read()
-      if not ok or frame is None:
-        break
-      if frame.ndim == 2:  # some backends return grey frames for grey codecs
-        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-      if channels == 1:
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[:, :, None])
-      else:
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-  finally:
-    capture.release()
-  if not frames:
-    raise InputError(f"{path}: OpenCV opened the video but decoded no frames (empty or "
-                     "corrupt file)")
-  return _stack_frames(frames, [f"{path} (frame {index})" for index in range(len(frames))])
-
-
-def video_frame_count(path: str) -> int:
-  """Frames in a video: OpenCV's CAP_PROP_FRAME_COUNT, or a full decode when it reports none.
-
-  Raises:
-    InputError: naming the file, if OpenCV cannot open it or it has no frames.
-  """
-  capture = _open_video(path)
-  try:
-    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    ok, _ = capture.read()
-  finally:
-    capture.release()
-  if not ok:
-    raise InputError(f"{path}: OpenCV opened the video but decoded no frames (empty or "
-                     "corrupt file)")
-  if count > 0:
-    return count
-  return len(read_video(path))
-
-
-def is_video_file(path: str) -> bool:
-  return os.path.isfile(path) and path.lower().endswith(VIDEO_EXTENSIONS)
-
-
-def read_clip(path: str, *, channels: int | None = None,
-              max_frames: int | None = None) -> np.ndarray:
-  """`read_frame_folder` for a folder, `read_video` for a file: float32 [T, H, W, C] in [-1, 1]."""
-  if os.path.isdir(path):
-    return read_frame_folder(path, channels=channels, max_frames=max_frames)
-  if os.path.isfile(path):
-    return read_video(path, channels=channels, max_frames=max_frames)
-  raise InputError(f"{path}: no such clip folder or video file")
-
-
-def list_clips(root: str) -> list[str]:
-  """The clips in `root`: each sub-folder (frames) and each video file, in natural order.
-
-  Other files (notes, lists) and hidden entries are ignored. Sub-folders are not checked
-  here; reading an empty one raises.
-
-  Raises:
-    InputError: naming `root`, if it is not a folder or holds no clip.
-  """
-  if not os.path.isdir(root):
-    raise InputError(f"{root}: clip directory does not exist")
-  clips = []
-  for name in natural_sorted(os.listdir(root)):
-    if name.startswith("."):
-      continue
-    path = os.path.join(root, name)
-    if os.path.isdir(path) or is_video_file(path):
-      clips.append(path)
-  if not clips:
-    raise InputError(f"{root}: no clips (sub-folders of frames or "
-                     f"{'/'.join(VIDEO_EXTENSIONS)} files)")
-  return clips
-
-
 # ---------------------------------------------------------------------------------------------
 # FaceForensics protocol: centre crops and rectangular holes (§6.4).
 # ---------------------------------------------------------------------------------------------
-
-
-def faceforensics_crop(frames, *, size: int = FACEFORENSICS_SIZE) -> np.ndarray:
-  """Centre crop of the largest square of each frame, resized to size x size (§6.4).
-
-  Args:
-    frames: float [T, H, W, C] (or one frame [H, W, C]) in [-1, 1].
-    size: output side (128 in the paper).
-
-  Returns:
-    float32 [T, size, size, C] (or [size, size, C]). Shrinking uses OpenCV area
-    interpolation (no aliasing), enlarging bilinear.
-  """
-  frames = np.asarray(frames, dtype=np.float32)
-  single = frames.ndim == 3
-  if single:
-    frames = frames[None]
-  if frames.ndim != 4:
-    raise ValueError(f"frames: expected [T, H, W, C], got shape {frames.shape}")
-  if size < 1:
-    raise InputError(f"size={size}: must be >= 1")
-  _, height, width, channels = frames.shape
-  side = min(height, width)
-  top, left = (height - side) // 2, (width - side) // 2
-  square = frames[:, top:top + side, left:left + side]
-  if side != size:
-    interpolation = cv2.INTER_AREA if size < side else cv2.INTER_LINEAR
-    square = np.stack([cv2.resize(frame, (size, size), interpolation=interpolation)
-                       for frame in square]).reshape(len(square), size, size, channels)
-  square = np.ascontiguousarray(square, dtype=np.float32)
-  return square[0] if single else square
 
 
 def rectangle_side_range(side: int, *, min_side_fraction: float = MIN_SIDE_FRACTION,
@@ -451,6 +211,7 @@ class MovingFashionMnist:
     """Garment `index` of the split as float32 intensity in [0, 1], item_size x item_size."""
     item = self.images[index].astype(np.float32) / 255.0
     if self.item_size != item.shape[0]:
+      import cv2  # lazy: OpenCV is needed only to shrink the garments
       item = cv2.resize(item, (self.item_size, self.item_size), interpolation=cv2.INTER_AREA)
     return item
 
@@ -536,7 +297,7 @@ class _FolderClip:
   def __init__(self, path: str, *, channels: int):
     self.path = path
     if os.path.isdir(path):
-      self.frame_paths = frame_files(path)
+      self.frame_paths = clip_files.frame_files(path)
       shapes = images_lib.check_image_files(self.frame_paths, channels=channels)
       for frame_path, shape in zip(self.frame_paths, shapes):
         if shape != shapes[0]:
@@ -545,12 +306,12 @@ class _FolderClip:
       self.num_frames = len(self.frame_paths)
     else:
       self.frame_paths = None
-      self.num_frames = video_frame_count(path)
+      self.num_frames = clip_files.video_frame_count(path)
 
   def window(self, start: int, length: int, *, channels: int) -> np.ndarray:
     if self.frame_paths is not None:
-      return read_frame_folder(self.path, channels=channels, start=start, max_frames=length)
-    frames = read_video(self.path, channels=channels, max_frames=start + length)
+      return clip_files.read_frame_folder(self.path, channels=channels, start=start, max_frames=length)
+    frames = clip_files.read_video(self.path, channels=channels, max_frames=start + length)
     frames = frames[-length:]  # CAP_PROP_FRAME_COUNT can overstate: keep the last full window
     if len(frames) < length:  # the container lied about its length: pad as windows do
       frames = np.concatenate([frames, np.repeat(frames[-1:], length - len(frames), 0)])
@@ -624,7 +385,7 @@ def make_clip_dataset(*, source: str = "moving_fashion_mnist", split: str, num_f
       return np.repeat(clip, channels, axis=-1) if channels != clip.shape[-1] else clip
   else:
     root = _folder_root(data_dir, split)
-    paths = list_clips(root)
+    paths = clip_files.list_clips(root)
     if num_clips is not None:
       paths = paths[:num_clips]
     all_clips = [_FolderClip(path, channels=channels) for path in paths]
@@ -641,7 +402,7 @@ def make_clip_dataset(*, source: str = "moving_fashion_mnist", split: str, num_f
       clip = clips[index]
       start = int(rng.integers(0, clip.num_frames - num_frames + 1))
       frames = clip.window(start, num_frames, channels=channels)
-      return faceforensics_crop(frames, size=resolution)
+      return clip_files.faceforensics_crop(frames, size=resolution)
 
   def generate() -> Iterator[np.ndarray]:
     order_rng = np.random.default_rng([seed, _ORDER_TAG])
@@ -688,85 +449,3 @@ def make_clip_mask_dataset(*, num_frames: int, resolution: int, batch_size: int,
   signature = tf.TensorSpec([num_frames, resolution, resolution, 1], tf.float32)
   dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
   return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-
-
-# ---------------------------------------------------------------------------------------------
-# Sliding windows over clips of any length.
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_window(window: int, overlap: int) -> None:
-  if window < 1:
-    raise InputError(f"window={window}: must be >= 1")
-  if not 0 <= overlap < window:
-    raise InputError(f"overlap={overlap}: must be in 0..{window - 1} (window {window})")
-
-
-def window_starts(num_frames: int, window: int, overlap: int) -> list[int]:
-  """First frame of each window: stride window - overlap, the last window ending at the clip end.
-
-  A clip of at most `window` frames is one window starting at 0 (padded by `split_windows`).
-  """
-  _check_window(window, overlap)
-  if num_frames < 1:
-    raise InputError(f"num_frames={num_frames}: a clip needs at least one frame")
-  if num_frames <= window:
-    return [0]
-  stride = window - overlap
-  starts = list(range(0, num_frames - window + 1, stride))
-  if starts[-1] + window < num_frames:
-    starts.append(num_frames - window)
-  return starts
-
-
-def frame_sources(num_frames: int, window: int, overlap: int, *,
-                  policy: str = "causal") -> list[tuple[int, int]]:
-  """For each frame t, (window index, position in that window) its merged output comes from."""
-  if policy not in MERGE_POLICIES:
-    raise InputError(f"policy={policy!r}: choose one of {', '.join(MERGE_POLICIES)}")
-  starts = window_starts(num_frames, window, overlap)
-  centre = (window - 1) / 2.0
-  sources = []
-  for t in range(num_frames):
-    containing = [k for k, start in enumerate(starts) if start <= t < start + window]
-    if policy == "causal":
-      k = containing[0]
-    else:  # min() keeps the first (earlier) window on ties
-      k = min(containing, key=lambda k: abs(t - starts[k] - centre))
-    sources.append((k, t - starts[k]))
-  return sources
-
-
-def split_windows(frames, *, window: int, overlap: int) -> tuple[np.ndarray, list[int]]:
-  """Cuts a clip [T, ...] into windows [K, window, ...] at `window_starts`.
-
-  A clip shorter than `window` is padded by repeating its last frame (dropped by
-  `merge_windows`).
-  """
-  frames = np.asarray(frames)
-  num_frames = len(frames)
-  starts = window_starts(num_frames, window, overlap)
-  if num_frames < window:
-    frames = np.concatenate([frames, np.repeat(frames[-1:], window - num_frames, axis=0)])
-  return np.stack([frames[start:start + window] for start in starts]), starts
-
-
-def merge_windows(window_outputs, *, num_frames: int, window: int, overlap: int,
-                  policy: str = "causal") -> np.ndarray:
-  """Per-window outputs [K, window, ...] -> one output per frame [num_frames, ...].
-
-  Args:
-    window_outputs: outputs for the windows of `split_windows` / `window_starts` (same K,
-      same order).
-    num_frames: the clip's true length (padding frames are dropped).
-    window, overlap: as given to `window_starts`.
-    policy: "causal" (earliest window containing the frame) or "central" (window where the
-      frame is most central); module docstring.
-  """
-  outputs = np.asarray(window_outputs)
-  starts = window_starts(num_frames, window, overlap)
-  if outputs.ndim < 2 or outputs.shape[0] != len(starts) or outputs.shape[1] != window:
-    raise ValueError(f"window_outputs: expected [{len(starts)}, {window}, ...] for {num_frames} "
-                     f"frames, got shape {outputs.shape}")
-  sources = frame_sources(num_frames, window, overlap, policy=policy)
-  return np.stack([outputs[k, position] for k, position in sources])

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from pgi_tf.data import masks as masks_lib
+from pgi_tf.data import clip_files
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
 
@@ -24,21 +25,21 @@ class ClipInput:
 
 
 def _has_frames(folder: str) -> bool:
-  return any(name.lower().endswith(sequences.FRAME_EXTENSIONS) and not name.startswith(".")
+  return any(name.lower().endswith(clip_files.FRAME_EXTENSIONS) and not name.startswith(".")
              and os.path.isfile(os.path.join(folder, name)) for name in os.listdir(folder))
 
 
 def _has_clips(folder: str) -> bool:
   return any(not name.startswith(".") and (os.path.isdir(os.path.join(folder, name))
-                                           or sequences.is_video_file(os.path.join(folder, name)))
+                                           or clip_files.is_video_file(os.path.join(folder, name)))
              for name in os.listdir(folder))
 
 
 def list_clip_inputs(input_path: str) -> tuple[list[str], bool]:
   """(clip paths, whether input_path is itself one clip) for --input."""
   if os.path.isfile(input_path):
-    if not sequences.is_video_file(input_path):
-      raise InputError(f"--input={input_path}: not a video file ({'/'.join(sequences.VIDEO_EXTENSIONS)}); "
+    if not clip_files.is_video_file(input_path):
+      raise InputError(f"--input={input_path}: not a video file ({'/'.join(clip_files.VIDEO_EXTENSIONS)}); "
                        "give a video, a folder of frames, or a folder of clips")
     return [input_path], True
   if not os.path.isdir(input_path):
@@ -49,7 +50,7 @@ def list_clip_inputs(input_path: str) -> tuple[list[str], bool]:
                        "give one clip folder or a folder of clips")
     return [input_path], True
   try:
-    return sequences.list_clips(input_path), False
+    return clip_files.list_clips(input_path), False
   except InputError as error:
     raise InputError(f"--input={error}") from None
 
@@ -69,9 +70,9 @@ def read_clip_inputs(input_path: str, *, channels: int) -> tuple[list[ClipInput]
       raise InputError(f"--input={input_path}: {seen[name]} and {path} would both be written to {name}/; "
                        "rename one of them")
     seen[name] = path
-    frames = sequences.read_clip(path, channels=channels)
+    frames = clip_files.read_clip(path, channels=channels)
     if os.path.isdir(path):
-      frame_names = [os.path.splitext(os.path.basename(f))[0] for f in sequences.frame_files(path)]
+      frame_names = [os.path.splitext(os.path.basename(f))[0] for f in clip_files.frame_files(path)]
       clash = {n for n in frame_names if frame_names.count(n) > 1}
       if clash:
         raise InputError(f"{path}: frames {sorted(clash)[0]}.* share a name; each would be written to "
@@ -83,7 +84,7 @@ def read_clip_inputs(input_path: str, *, channels: int) -> tuple[list[ClipInput]
 
 
 def _png_files(folder: str) -> list[str]:
-  return sequences.natural_sorted([n for n in os.listdir(folder) if n.lower().endswith(".png")
+  return clip_files.natural_sorted([n for n in os.listdir(folder) if n.lower().endswith(".png")
                                    and not n.startswith(".") and os.path.isfile(os.path.join(folder, n))])
 
 

@@ -24,7 +24,7 @@ Compilation
   through one tf.function whose signature leaves K and W free, so it traces once per inpainter.
 
 Folder in, folder out (`inpaint_clips`, what `binaries/inpainting.py --video` does)
-  Input: a folder of clips (sub-folders of frames and/or video files, `sequences.list_clips`), or
+  Input: a folder of clips (sub-folders of frames and/or video files, `clip_files.list_clips`), or
   one clip (a frame folder or a video file). Masks: a folder holding one folder of mask PNGs per
   clip, named like the clip (frame folder name, or the video's file name without extension):
   for a frame folder the mask of frame `f.jpg` is `f.png`; for a video the mask PNGs in natural
@@ -59,7 +59,7 @@ from pgi_tf.inference import clips as clip_inputs
 from pgi_tf.inference import inpainting
 from pgi_tf.inference import loading
 from pgi_tf import visualize
-from pgi_tf.data import sequences
+from pgi_tf.data import windows as clip_windows
 from pgi_tf.errors import InputError
 
 DEFAULT_PER_FRAME_WINDOW = 8  # per-frame mode: frames per window (only batches the work)
@@ -88,7 +88,7 @@ class VideoInpainter:
       DEFAULT_PER_FRAME_WINDOW per frame.
     overlap: frames shared by consecutive windows; None: `default_overlap`.
     structural_prior: M_{z+S}, M_{z+S+L}: callable (masked_images, masks) -> S [N, c] per frame.
-    policy: merge policy of `sequences.merge_windows` ("causal", documented above, or "central").
+    policy: merge policy of `clip_windows.merge_windows` ("causal", documented above, or "central").
     jit_compile: compile the window function with XLA.
   """
 
@@ -98,8 +98,8 @@ class VideoInpainter:
                policy: str = "causal", jit_compile: bool = False):
     if (sequence_prior is None) == (prior_predictor is None):
       raise ValueError("VideoInpainter: give exactly one of sequence_prior and prior_predictor")
-    if policy not in sequences.MERGE_POLICIES:
-      raise InputError(f"policy={policy!r}: choose one of {', '.join(sequences.MERGE_POLICIES)}")
+    if policy not in clip_windows.MERGE_POLICIES:
+      raise InputError(f"policy={policy!r}: choose one of {', '.join(clip_windows.MERGE_POLICIES)}")
     self.generator = generator
     self.z_dim = int(z_dim)
     self.sequence_prior = sequence_prior
@@ -190,8 +190,8 @@ class VideoInpainter:
       if clip.ndim != 4 or clip_masks.shape != clip.shape[:3] + (1,):
         raise ValueError(f"clip {index}: frames {clip.shape} and masks {clip_masks.shape} must be "
                          "[T, R, R, C] and [T, R, R, 1]")
-      frames_k, _ = sequences.split_windows(clip, window=self.window, overlap=self.overlap)
-      masks_k, _ = sequences.split_windows(clip_masks, window=self.window, overlap=self.overlap)
+      frames_k, _ = clip_windows.split_windows(clip, window=self.window, overlap=self.overlap)
+      masks_k, _ = clip_windows.split_windows(clip_masks, window=self.window, overlap=self.overlap)
       window_frames.append(frames_k)
       window_masks.append(masks_k)
       owners.append(len(frames_k))
@@ -209,7 +209,7 @@ class VideoInpainter:
     stacked = {key: np.concatenate(values) for key, values in outputs.items()}
     results, first = [], 0
     for clip, count in zip(clips, owners):
-      results.append({key: sequences.merge_windows(value[first:first + count], num_frames=len(clip),
+      results.append({key: clip_windows.merge_windows(value[first:first + count], num_frames=len(clip),
                                                    window=self.window, overlap=self.overlap,
                                                    policy=self.policy)
                       for key, value in stacked.items()})
@@ -224,7 +224,7 @@ class VideoInpainter:
 
   def num_windows(self, num_frames: int) -> int:
     """Windows a clip of num_frames frames is cut into."""
-    return len(sequences.window_starts(num_frames, self.window, self.overlap))
+    return len(clip_windows.window_starts(num_frames, self.window, self.overlap))
 
 
 def make_video_inpainter(models: loading.Models, *, sequence_prior_path: str = "",

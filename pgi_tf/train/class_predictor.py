@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from pgi_tf.data import imagenet
 from pgi_tf.evaluation import classification
 from pgi_tf import hub
 from pgi_tf import visualize
@@ -51,7 +52,7 @@ def make_training_masks(config: ml_collections.ConfigDict, *, resolution: int, s
 def class_names(config: ml_collections.ConfigDict) -> list[str]:
   """The dataset's class names in label order (ImageNet wnids); [] when the source has none."""
   if config.data.source == "imagenet" and config.data.data_dir:
-    return datasets.imagenet_class_names(config.data.data_dir)
+    return imagenet.imagenet_class_names(config.data.data_dir)
   return []
 
 

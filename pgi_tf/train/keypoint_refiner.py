@@ -48,6 +48,7 @@ from absl import logging
 from pgi_tf import files
 from pgi_tf import hub
 from pgi_tf import losses
+from pgi_tf.data import landmark_files
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
 from pgi_tf.metrics import landmarks as landmark_metrics
@@ -108,7 +109,7 @@ def _landmark_files(config: ml_collections.ConfigDict, *, seed: int) -> tuple[np
     raise InputError(f"--config.data.landmark_dir={directory}: no {'/'.join(LANDMARK_SUFFIXES)} files")
   num_points = int(config.data.num_keypoints)
   # Each reader names the file in its errors ("<file>: has 67 points, expected 68").
-  points = np.concatenate([landmarks.read_landmarks(p, num_points=num_points).reshape(-1, num_points, 2)
+  points = np.concatenate([landmark_files.read_landmarks(p, num_points=num_points).reshape(-1, num_points, 2)
                            for p in paths])
   # Own-box normalisation makes .pts files' 1-based coordinates irrelevant (a shift cancels).
   boxes = landmarks.landmark_box(points, margin=float(config.data.landmark_margin))

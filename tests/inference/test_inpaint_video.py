@@ -19,7 +19,7 @@ from pgi_tf import hub
 from pgi_tf.inference import loading
 from pgi_tf.inference import video as video_inference
 from pgi_tf.evaluation import video as video_evaluation
-from pgi_tf.data import sequences
+from pgi_tf.data import windows as clip_windows
 from pgi_tf.errors import InputError
 from pgi_tf.metrics import temporal
 from pgi_tf.models import prior_predictor as prior_lib
@@ -160,8 +160,8 @@ def test_windows_every_frame_once_from_its_causal_window_and_eq8_exact(tiny, seq
       num_frames = len(frames)
       assert result["inpainted"].shape == frames.shape and result["z"].shape == (num_frames, Z)
       # Every frame's z is the prior's output for it in the earliest window that contains it.
-      windows, starts = sequences.split_windows(frames, window=WINDOW, overlap=overlap)
-      window_masks, _ = sequences.split_windows(masks, window=WINDOW, overlap=overlap)
+      windows, starts = clip_windows.split_windows(frames, window=WINDOW, overlap=overlap)
+      window_masks, _ = clip_windows.split_windows(masks, window=WINDOW, overlap=overlap)
       direct = layer([(1 - window_masks) * windows, window_masks]).numpy()
       for t in range(num_frames):
         k = next(k for k, s in enumerate(starts) if s <= t < s + WINDOW)

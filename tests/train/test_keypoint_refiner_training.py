@@ -12,6 +12,7 @@ import tensorflow as tf
 from configs import keypoint_refiner_faces
 from configs import keypoint_refiner_fashion_mnist32
 from pgi_tf import hub
+from pgi_tf.data import landmark_files
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
 from pgi_tf.models import keypoint_refiner as model_lib
@@ -107,7 +108,7 @@ def test_landmark_files_train_and_a_wrong_point_count_names_the_file(tmp_path):
   folder = tmp_path / "pts"
   os.makedirs(folder / "sub")
   for index, shape in enumerate(shapes[:10]):  # pixels of a 200 px face at (40, 30)
-    landmarks.write_pts(str(folder / f"face{index:02d}.pts"), shape * 200 + [40, 30])
+    landmark_files.write_pts(str(folder / f"face{index:02d}.pts"), shape * 200 + [40, 30])
   np.save(folder / "sub" / "two.npy", shapes[10:] * 100)
   config = _smoke(num_steps=2, checkpoint_every=2)
   config.data.kind = "landmark_files"
@@ -121,7 +122,7 @@ def test_landmark_files_train_and_a_wrong_point_count_names_the_file(tmp_path):
   assert len(train) + len(held_out) == 12
   np.testing.assert_allclose(train.min(axis=1), 0.0, atol=1e-6)
   np.testing.assert_allclose(train.max(axis=1), 1.0, atol=1e-6)
-  landmarks.write_pts(str(folder / "zz_short.pts"), shapes[0][:67] * 200)
+  landmark_files.write_pts(str(folder / "zz_short.pts"), shapes[0][:67] * 200)
   with pytest.raises(InputError, match=r"zz_short\.pts: has 67 points, expected 68"):
     keypoint_refiner.train(config, workdir=str(tmp_path / "run2"))
   config.data.landmark_dir = str(tmp_path / "empty")

@@ -533,3 +533,27 @@ def test_skimage_source_is_the_centre_crops_of_the_photographs():
                                                channels=1, batch_size=9, shuffle=False, repeat=False)))
   assert grey.shape == (9, 16, 16, 1)
   assert len(skimage_photos.PHOTOS) == datasets.count_examples(source="skimage", data_dir=None, split="val")
+
+
+# --------------------------------------------------------------------------- the source table
+
+@pytest.mark.parametrize("source", ["cifar", "Fashion_MNIST", "tfds", "tfds:", ""])
+def test_unknown_source_is_an_error_never_a_fallback(source, tmp_path):
+  expected = (r"^source=.*: unknown source, choose one of fashion_mnist, folder, celeba, cars, svhn, imagenet, "
+              r"skimage, tfds:<name>$")
+  with pytest.raises(InputError, match=expected):
+    datasets.make_image_dataset(source=source, data_dir=str(tmp_path), split="train", resolution=32,
+                                channels=3, batch_size=2)
+  with pytest.raises(InputError, match=expected):
+    datasets.count_examples(source=source, data_dir=str(tmp_path), split="train")
+
+
+def test_every_table_entry_is_complete():
+  assert set(datasets.SOURCES) == {"fashion_mnist", "folder", "celeba", "cars", "svhn", "imagenet", "skimage", "tfds"}
+  for name, entry in datasets.SOURCES.items():
+    assert callable(entry.build) and callable(entry.count), name
+    assert entry.splits is None or set(entry.splits) <= set(datasets.SPLITS), name
+    assert entry.channels in (None, 1, 3), name
+    assert entry.needs_data_dir or not entry.default_data_dir, name
+  assert datasets.SOURCES["fashion_mnist"].default_data_dir == "/usr/share/datasets/fashion-mnist"
+  assert [n for n, e in datasets.SOURCES.items() if e.takes_split_file] == ["folder", "celeba", "imagenet"]

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from pgi_tf.data import fashion_mnist
+from pgi_tf.data import clip_files
+from pgi_tf.data import windows as clip_windows
 from pgi_tf.data import sequences
 from pgi_tf.errors import InputError
 from tests import fixtures_data
@@ -57,12 +59,12 @@ def test_frame_folder_natural_order_and_range(tmp_path):
   folder = _write_frames(tmp_path / "clip", values, names=names)
   with open(os.path.join(folder, "notes.txt"), "w") as f:
     f.write("not a frame")
-  clip = sequences.read_frame_folder(folder)
+  clip = clip_files.read_frame_folder(folder)
   assert clip.shape == (7, 12, 16, 1) and clip.dtype == np.float32
   np.testing.assert_allclose(clip[:, 0, 0, 0], np.array(values) / 127.5 - 1.0, atol=1e-6)
-  assert sequences.read_clip(folder, max_frames=3).shape[0] == 3
+  assert clip_files.read_clip(folder, max_frames=3).shape[0] == 3
   with pytest.raises(InputError, match="has 1 channel, the model needs 3"):
-    sequences.read_frame_folder(folder, channels=3)
+    clip_files.read_frame_folder(folder, channels=3)
 
 
 def test_video_round_trip_mjpg_avi(tmp_path):
@@ -71,17 +73,17 @@ def test_video_round_trip_mjpg_avi(tmp_path):
   frames[..., 0] = levels[:, None, None]          # red varies per frame
   frames[..., 2] = 255 - levels[:, None, None]    # blue the opposite: checks BGR -> RGB
   path = _write_avi(tmp_path / "clip.avi", frames)
-  clip = sequences.read_video(path)
+  clip = clip_files.read_video(path)
   assert clip.shape == (5, 32, 48, 3) and clip.dtype == np.float32
   expected = frames.astype(np.float32) / 127.5 - 1.0
   # MJPG is lossy (and subsamples chroma): compare frame means per channel.
   np.testing.assert_allclose(clip.mean(axis=(1, 2)), expected.mean(axis=(1, 2)), atol=0.06)
-  assert sequences.read_clip(path, max_frames=2).shape == (2, 32, 48, 3)
-  grey = sequences.read_video(path, channels=1)
+  assert clip_files.read_clip(path, max_frames=2).shape == (2, 32, 48, 3)
+  grey = clip_files.read_video(path, channels=1)
   assert grey.shape == (5, 32, 48, 1)
   expected_grey = cv2.cvtColor(frames[0], cv2.COLOR_RGB2GRAY).mean() / 127.5 - 1.0
   assert abs(grey[0].mean() - expected_grey) < 0.06
-  assert sequences.video_frame_count(path) == 5
+  assert clip_files.video_frame_count(path) == 5
 
 
 def test_list_clips_folders_and_videos(tmp_path):
@@ -92,7 +94,7 @@ def test_list_clips_folders_and_videos(tmp_path):
   _write_avi(root / "clip3.avi", frames)
   (root / "README.txt").write_text("ignored")
   (root / ".hidden").mkdir()
-  names = [os.path.basename(p) for p in sequences.list_clips(str(root))]
+  names = [os.path.basename(p) for p in clip_files.list_clips(str(root))]
   assert names == ["clip2", "clip3.avi", "clip10"]
 
 
@@ -102,32 +104,32 @@ def test_bad_inputs_give_one_line_input_error(tmp_path, case):
   if case == "empty_folder":
     path = tmp_path / "empty"
     path.mkdir()
-    call = lambda: sequences.read_clip(str(path))  # noqa: E731
+    call = lambda: clip_files.read_clip(str(path))  # noqa: E731
     named = path
   elif case == "missing":
     path = tmp_path / "nothing_here"
-    call = lambda: sequences.read_clip(str(path))  # noqa: E731
+    call = lambda: clip_files.read_clip(str(path))  # noqa: E731
     named = path
   elif case == "unreadable_video":
     path = tmp_path / "broken.avi"
     path.write_bytes(b"RIFF this is not really a video" * 10)
-    call = lambda: sequences.read_video(str(path))  # noqa: E731
+    call = lambda: clip_files.read_video(str(path))  # noqa: E731
     named = path
   elif case == "empty_video":
     path = tmp_path / "zero.mp4"
     path.write_bytes(b"")
-    call = lambda: sequences.read_clip(str(path))  # noqa: E731
+    call = lambda: clip_files.read_clip(str(path))  # noqa: E731
     named = path
   elif case == "mixed_sizes":
     folder = _write_frames(tmp_path / "mixed", [10, 20], size=(12, 16))
     _write_frames(folder, [30], size=(12, 18), names=["frame3.png"])
-    call = lambda: sequences.read_frame_folder(folder)  # noqa: E731
+    call = lambda: clip_files.read_frame_folder(folder)  # noqa: E731
     named = os.path.join(folder, "frame3.png")
   else:
     path = tmp_path / "no_clips"
     path.mkdir()
     (path / "notes.txt").write_text("x")
-    call = lambda: sequences.list_clips(str(path))  # noqa: E731
+    call = lambda: clip_files.list_clips(str(path))  # noqa: E731
     named = path
   with pytest.raises(InputError) as error:
     call()
@@ -142,12 +144,12 @@ def test_faceforensics_crop_centre_square():
   frames = np.ones((2, 40, 60, 3), np.float32)
   frames[:, :, 10:50] = -1.0
   frames[1, :20, 10:50] = 0.5  # top half of the square in frame 1
-  cropped = sequences.faceforensics_crop(frames, size=20)
+  cropped = clip_files.faceforensics_crop(frames, size=20)
   assert cropped.shape == (2, 20, 20, 3) and cropped.dtype == np.float32
   np.testing.assert_allclose(cropped[0], -1.0, atol=1e-6)      # no margin pixel leaks in
   np.testing.assert_allclose(cropped[1, :10], 0.5, atol=1e-6)  # area resize of 2x2 blocks
   np.testing.assert_allclose(cropped[1, 10:], -1.0, atol=1e-6)
-  tall = sequences.faceforensics_crop(np.zeros((1, 70, 50, 1), np.float32))
+  tall = clip_files.faceforensics_crop(np.zeros((1, 70, 50, 1), np.float32))
   assert tall.shape == (1, 128, 128, 1)
 
 
@@ -345,26 +347,26 @@ def test_clip_mask_dataset():
 # ------------------------------------------------------------------------- sliding windows
 
 
-@pytest.mark.parametrize("policy", sequences.MERGE_POLICIES)
+@pytest.mark.parametrize("policy", clip_windows.MERGE_POLICIES)
 @pytest.mark.parametrize("overlap", [0, 1, 3])
 @pytest.mark.parametrize("num_frames", [1, 4, 5, 6, 13])  # W = 5: 1, W-1, W, W+1, 2W+3
 def test_windows_cover_every_frame_once(num_frames, overlap, policy):
   window = 5
   clip = np.arange(num_frames, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
-  windows, starts = sequences.split_windows(clip, window=window, overlap=overlap)
+  windows, starts = clip_windows.split_windows(clip, window=window, overlap=overlap)
   assert windows.shape == (len(starts), window, 2)
-  assert starts == sequences.window_starts(num_frames, window, overlap)
+  assert starts == clip_windows.window_starts(num_frames, window, overlap)
   assert starts[0] == 0
   assert starts[-1] == max(0, num_frames - window)  # the last window ends at the clip end
   if num_frames < window:  # padding repeats the last frame
     np.testing.assert_array_equal(windows[0, num_frames:, 0], num_frames - 1)
   # A "model" that tags each output with its window: output = frame index + 1000 * window.
   outputs = windows + 1000.0 * np.arange(len(starts))[:, None, None]
-  merged = sequences.merge_windows(outputs, num_frames=num_frames, window=window,
+  merged = clip_windows.merge_windows(outputs, num_frames=num_frames, window=window,
                                    overlap=overlap, policy=policy)
   assert merged.shape == (num_frames, 2)
   np.testing.assert_array_equal(merged[:, 0] % 1000, np.arange(num_frames))  # each frame once
-  sources = sequences.frame_sources(num_frames, window, overlap, policy=policy)
+  sources = clip_windows.frame_sources(num_frames, window, overlap, policy=policy)
   np.testing.assert_array_equal(merged[:, 0] // 1000, [k for k, _ in sources])
   if policy == "causal":
     # Frames taken from later windows have at least `overlap` frames of LSTM context.
@@ -372,17 +374,17 @@ def test_windows_cover_every_frame_once(num_frames, overlap, policy):
 
 
 def test_window_hand_examples():
-  assert sequences.window_starts(13, 5, 0) == [0, 5, 8]
-  assert sequences.window_starts(13, 5, 1) == [0, 4, 8]
-  assert sequences.window_starts(6, 5, 3) == [0, 1]
+  assert clip_windows.window_starts(13, 5, 0) == [0, 5, 8]
+  assert clip_windows.window_starts(13, 5, 1) == [0, 4, 8]
+  assert clip_windows.window_starts(6, 5, 3) == [0, 1]
   # 13 frames, W=5, overlap 0: windows [0..4], [5..9], [8..12]
-  assert [k for k, _ in sequences.frame_sources(13, 5, 0, policy="causal")] == (
+  assert [k for k, _ in clip_windows.frame_sources(13, 5, 0, policy="causal")] == (
       [0] * 5 + [1] * 5 + [2] * 3)
   # central (window centre = position 2): frame 8 is at position 3 of window 1 (distance 1)
   # and 0 of window 2 (distance 2) -> window 1; frame 9 at 4 (2) vs 1 (1) -> window 2.
-  assert [k for k, _ in sequences.frame_sources(13, 5, 0, policy="central")] == (
+  assert [k for k, _ in clip_windows.frame_sources(13, 5, 0, policy="central")] == (
       [0] * 5 + [1] * 4 + [2] * 4)
   with pytest.raises(InputError, match="overlap=5"):
-    sequences.window_starts(10, 5, 5)
+    clip_windows.window_starts(10, 5, 5)
   with pytest.raises(ValueError, match="window_outputs"):
-    sequences.merge_windows(np.zeros((2, 5)), num_frames=13, window=5, overlap=0)
+    clip_windows.merge_windows(np.zeros((2, 5)), num_frames=13, window=5, overlap=0)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pgi_tf.data import imagenet
 from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
 from tests import fixtures_imagenet
@@ -46,9 +47,9 @@ def test_train_labels_shapes_range_and_file_order(flat):
   assert images.shape == (12, 16, 16, 3) and images.dtype == np.float32
   assert images.min() >= -1.0 and images.max() <= 1.0
   np.testing.assert_array_equal(labels, [label for _, label in flat.train])
-  assert datasets.imagenet_class_names(flat.root) == sorted(fixtures_imagenet.WNIDS)
+  assert imagenet.imagenet_class_names(flat.root) == sorted(fixtures_imagenet.WNIDS)
   # README.txt in a class folder is not an image; the upper-case .JPEG files are.
-  examples = datasets.imagenet_examples(data_dir=flat.root, split="train")
+  examples = imagenet.imagenet_examples(data_dir=flat.root, split="train")
   assert [os.path.basename(p) for p in examples.paths][:2] == ["n01440764_1000.JPEG",
                                                                "n01440764_1001.JPEG"]
 
@@ -85,7 +86,7 @@ def test_cmyk_and_grey_jpegs_become_rgb(flat):
 def test_flat_val_is_labelled_by_the_kaggle_csv_and_test_means_val(flat):
   images, labels = _all(flat.root, "val")
   by_path = dict(flat.val)
-  examples = datasets.imagenet_examples(data_dir=flat.root, split="val")
+  examples = imagenet.imagenet_examples(data_dir=flat.root, split="val")
   assert sorted(examples.paths) == sorted(by_path) and len(labels) == 6
   np.testing.assert_array_equal(labels, [by_path[path] for path in examples.paths])
   # Image ILSVRC2012_val_00000001 is the last wnid's (the fixture writes classes in reverse).
@@ -98,9 +99,9 @@ def test_val_in_class_folders_and_synset_mapping_order(tmp_path):
   mapping = ("n01484850", "n01440764", "n01443537", "n09999999")  # not sorted, one extra class
   fixture = fixtures_imagenet.make_imagenet(tmp_path, val_layout="folders", synset_mapping=mapping,
                                             train_per_class=1)
-  assert datasets.imagenet_class_names(str(tmp_path)) == list(mapping)
+  assert imagenet.imagenet_class_names(str(tmp_path)) == list(mapping)
   _, labels = _all(str(tmp_path), "val")
-  examples = datasets.imagenet_examples(data_dir=str(tmp_path), split="val")
+  examples = imagenet.imagenet_examples(data_dir=str(tmp_path), split="val")
   expected = [mapping.index(os.path.basename(os.path.dirname(path))) for path in examples.paths]
   np.testing.assert_array_equal(labels, expected)
   assert set(labels) == {0, 1, 2}
@@ -122,7 +123,7 @@ def test_split_file_mixes_train_folders_and_flat_val(flat, tmp_path):
   split_file.write_text("# the paper's test subset\n" + "".join(
       os.path.relpath(path, flat.root) + "\n" for path, _ in listed))
   _, labels = _all(flat.root, "val", split_file=str(split_file))
-  examples = datasets.imagenet_examples(data_dir=flat.root, split="val", split_file=str(split_file))
+  examples = imagenet.imagenet_examples(data_dir=flat.root, split="val", split_file=str(split_file))
   by_path = dict(listed)
   np.testing.assert_array_equal(labels, [by_path[path] for path in examples.paths])
 
@@ -130,23 +131,23 @@ def test_split_file_mixes_train_folders_and_flat_val(flat, tmp_path):
 def test_balanced_subset():
   paths = [f"p{i:03d}" for i in range(30)]
   labels = [0] * 12 + [1] * 10 + [2] * 8
-  chosen = datasets.balanced_subset(paths, labels, count=9, seed=3)
+  chosen = imagenet.balanced_subset(paths, labels, count=9, seed=3)
   assert chosen.dtype == np.int64 and list(chosen) == sorted(chosen) and len(set(chosen)) == 9
   assert np.bincount(np.asarray(labels)[chosen]).tolist() == [3, 3, 3]
-  np.testing.assert_array_equal(chosen, datasets.balanced_subset(paths, labels, count=9, seed=3))
-  assert not np.array_equal(chosen, datasets.balanced_subset(paths, labels, count=9, seed=4))
+  np.testing.assert_array_equal(chosen, imagenet.balanced_subset(paths, labels, count=9, seed=3))
+  assert not np.array_equal(chosen, imagenet.balanced_subset(paths, labels, count=9, seed=4))
   # The same files whatever the input order.
   order = np.random.default_rng(0).permutation(30)
-  shuffled = datasets.balanced_subset([paths[i] for i in order], [labels[i] for i in order],
+  shuffled = imagenet.balanced_subset([paths[i] for i in order], [labels[i] for i in order],
                                       count=9, seed=3)
   assert sorted(paths[order[i]] for i in shuffled) == sorted(paths[i] for i in chosen)
   # 10 over 3 classes: 4, 3, 3 in some order.
-  counts = np.bincount(np.asarray(labels)[datasets.balanced_subset(paths, labels, count=10, seed=0)])
+  counts = np.bincount(np.asarray(labels)[imagenet.balanced_subset(paths, labels, count=10, seed=0)])
   assert sorted(counts.tolist()) == [3, 3, 4]
   with pytest.raises(InputError, match=r"count=27: class 2 has 8 examples"):
-    datasets.balanced_subset(paths, labels, count=27, seed=0)
+    imagenet.balanced_subset(paths, labels, count=27, seed=0)
   with pytest.raises(InputError, match=r"count=0"):
-    datasets.balanced_subset(paths, labels, count=0, seed=0)
+    imagenet.balanced_subset(paths, labels, count=0, seed=0)
 
 
 def test_errors_name_the_file_and_line(tmp_path):
@@ -155,27 +156,27 @@ def test_errors_name_the_file_and_line(tmp_path):
   lines[2] = lines[2].replace("n01443537", "n09999999")
   open(fixture.solution_csv, "w").write("\n".join(lines) + "\n")
   with pytest.raises(InputError, match=r"LOC_val_solution.csv:3: unknown wnid n09999999"):
-    datasets.imagenet_examples(data_dir=str(tmp_path), split="val")
+    imagenet.imagenet_examples(data_dir=str(tmp_path), split="val")
 
   open(fixture.solution_csv, "w").write("id,label\nILSVRC2012_val_00000001,n01440764\n")
   with pytest.raises(InputError, match=r"LOC_val_solution.csv:1: expected the header"):
-    datasets.imagenet_examples(data_dir=str(tmp_path), split="val")
+    imagenet.imagenet_examples(data_dir=str(tmp_path), split="val")
 
   os.remove(fixture.solution_csv)
   with pytest.raises(InputError, match=r"LOC_val_solution.csv: not found"):
-    datasets.imagenet_examples(data_dir=str(tmp_path), split="val")
+    imagenet.imagenet_examples(data_dir=str(tmp_path), split="val")
 
   # A mapping that misses a wnid folder is refused, naming the mapping file.
   (tmp_path / "LOC_synset_mapping.txt").write_text("n01440764 tench\nn01443537 goldfish\n")
   with pytest.raises(InputError, match=r"LOC_synset_mapping.txt: does not list the train folder n01484850"):
-    datasets.imagenet_class_names(str(tmp_path))
+    imagenet.imagenet_class_names(str(tmp_path))
 
   empty = tmp_path / "empty"
   empty.mkdir()
   with pytest.raises(InputError, match=r"no ImageNet class list"):
-    datasets.imagenet_examples(data_dir=str(empty), split="train")
+    imagenet.imagenet_examples(data_dir=str(empty), split="train")
   with pytest.raises(InputError, match=r"^data_dir=.*nowhere: directory does not exist$"):
-    datasets.imagenet_class_names(str(tmp_path / "nowhere"))
+    imagenet.imagenet_class_names(str(tmp_path / "nowhere"))
   with pytest.raises(InputError, match=r"split=.validation.: choose one of"):
     datasets.make_image_dataset(source="imagenet", data_dir=str(tmp_path), split="validation",
                                 resolution=16, channels=3, batch_size=1)

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import skimage.transform
 
+from pgi_tf.data import landmark_files
+
 from pgi_tf.data import landmarks
 from pgi_tf.errors import InputError
 from pgi_tf.metrics import landmarks as landmark_metrics
@@ -25,54 +27,54 @@ HAND_WRITTEN_PTS = ("version: 1\r\nn_points:  68\r\n{\r\n"
 def test_read_pts_hand_written_file(tmp_path):
   path = tmp_path / "face.pts"
   path.write_bytes(HAND_WRITTEN_PTS.encode())
-  points = landmarks.read_pts(path)
+  points = landmark_files.read_pts(path)
   assert points.shape == (68, 2) and points.dtype == np.float32
   np.testing.assert_array_equal(points[0], [10.5, 200.0])
   np.testing.assert_array_equal(points[67], [77.5, 66.0])
-  np.testing.assert_array_equal(landmarks.read_landmarks(path), points)  # dispatch by suffix
+  np.testing.assert_array_equal(landmark_files.read_landmarks(path), points)  # dispatch by suffix
 
 
 def test_pts_round_trip(tmp_path):
   points = np.random.default_rng(0).uniform(0, 500, size=(68, 2)).astype(np.float32)
   path = tmp_path / "round_trip.pts"
-  landmarks.write_pts(path, points)
+  landmark_files.write_pts(path, points)
   assert path.read_text().startswith("version: 1\nn_points:  68\n{\n")
-  np.testing.assert_allclose(landmarks.read_pts(path), points, atol=1e-4)
+  np.testing.assert_allclose(landmark_files.read_pts(path), points, atol=1e-4)
 
 
 def test_pts_wrong_point_count_names_the_file(tmp_path):
   path = tmp_path / "short.pts"
-  landmarks.write_pts(path, np.zeros((67, 2)))
+  landmark_files.write_pts(path, np.zeros((67, 2)))
   with pytest.raises(InputError, match=r"short\.pts: has 67 points, expected 68$"):
-    landmarks.read_pts(path)
+    landmark_files.read_pts(path)
 
 
 def test_pts_header_disagreeing_with_body(tmp_path):
   path = tmp_path / "liar.pts"
   path.write_text(HAND_WRITTEN_PTS.replace("n_points:  68", "n_points:  70"))
   with pytest.raises(InputError, match=r"liar\.pts: header says n_points: 70 but the file lists 68"):
-    landmarks.read_pts(path)
+    landmark_files.read_pts(path)
 
 
 def test_pts_malformed_and_missing(tmp_path):
   path = tmp_path / "broken.pts"
   path.write_text("version: 1\nn_points: 68\n1 2\n")
   with pytest.raises(InputError, match=r"broken\.pts: not an iBUG \.pts file"):
-    landmarks.read_pts(path)
+    landmark_files.read_pts(path)
   with pytest.raises(InputError, match=r"absent\.pts: no such file"):
-    landmarks.read_pts(tmp_path / "absent.pts")
+    landmark_files.read_pts(tmp_path / "absent.pts")
 
 
 def test_npy_single_and_batched(tmp_path):
   single = np.arange(136, dtype=np.float64).reshape(68, 2)
   np.save(tmp_path / "one.npy", single)
   np.save(tmp_path / "many.npy", np.stack([single, single + 1]))
-  np.testing.assert_array_equal(landmarks.read_npy(tmp_path / "one.npy"), single)
-  batched = landmarks.read_landmarks(tmp_path / "many.npy")
+  np.testing.assert_array_equal(landmark_files.read_npy(tmp_path / "one.npy"), single)
+  batched = landmark_files.read_landmarks(tmp_path / "many.npy")
   assert batched.shape == (2, 68, 2) and batched.dtype == np.float32
   np.save(tmp_path / "bad.npy", np.zeros((3, 67, 2)))
   with pytest.raises(InputError, match=r"bad\.npy: has 67 points, expected 68"):
-    landmarks.read_npy(tmp_path / "bad.npy")
+    landmark_files.read_npy(tmp_path / "bad.npy")
 
 
 def test_t7_without_torchfile_is_a_clear_error(tmp_path, monkeypatch):
@@ -80,7 +82,7 @@ def test_t7_without_torchfile_is_a_clear_error(tmp_path, monkeypatch):
   path.write_bytes(b"\x04\x00\x00\x00")
   monkeypatch.setitem(sys.modules, "torchfile", None)  # makes `import torchfile` raise ImportError
   with pytest.raises(InputError, match=r"image_001\.t7: .*needs the optional package 'torchfile'"):
-    landmarks.read_landmarks(path)
+    landmark_files.read_landmarks(path)
 
 
 def test_t7_through_the_optional_reader(tmp_path, monkeypatch):
@@ -90,16 +92,16 @@ def test_t7_through_the_optional_reader(tmp_path, monkeypatch):
   loaded_paths = []
   fake = types.SimpleNamespace(load=lambda p: loaded_paths.append(p) or expected.copy())
   monkeypatch.setitem(sys.modules, "torchfile", fake)
-  np.testing.assert_allclose(landmarks.read_t7(path), expected, rtol=1e-6)
+  np.testing.assert_allclose(landmark_files.read_t7(path), expected, rtol=1e-6)
   assert loaded_paths == [path]
   fake.load = lambda p: expected[:67]
   with pytest.raises(InputError, match=r"image_002\.t7: has 67 points, expected 68"):
-    landmarks.read_t7(path)
+    landmark_files.read_t7(path)
 
 
 def test_unknown_landmark_suffix(tmp_path):
   with pytest.raises(InputError, match=r"face\.json: unknown landmark file type '\.json'"):
-    landmarks.read_landmarks(tmp_path / "face.json")
+    landmark_files.read_landmarks(tmp_path / "face.json")
 
 
 # The first rows of CelebA's list_landmarks_align_celeba.txt, with the count set to 3.
@@ -114,7 +116,7 @@ lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y 
 def test_celeba_landmark_list(tmp_path):
   path = tmp_path / "list_landmarks_align_celeba.txt"
   path.write_text(CELEBA_LIST)
-  names, points = landmarks.read_celeba_landmarks(path)
+  names, points = landmark_files.read_celeba_landmarks(path)
   assert names == ["000001.jpg", "000002.jpg", "000003.jpg"]
   assert points.shape == (3, 5, 2) and points.dtype == np.float32
   np.testing.assert_array_equal(points[0], [[69, 109], [106, 113], [77, 142], [73, 152], [108, 154]])
@@ -125,13 +127,13 @@ def test_celeba_landmark_list_errors(tmp_path):
   path = tmp_path / "list.txt"
   path.write_text(CELEBA_LIST.replace("3\n", "4\n", 1))
   with pytest.raises(InputError, match=r"list\.txt: header says 4 images but the file lists 3"):
-    landmarks.read_celeba_landmarks(path)
+    landmark_files.read_celeba_landmarks(path)
   path.write_text(CELEBA_LIST.replace("  77  142", ""))
   with pytest.raises(InputError, match=r"list\.txt:3: expected an image name and 10 coordinates, got 9"):
-    landmarks.read_celeba_landmarks(path)
+    landmark_files.read_celeba_landmarks(path)
   path.write_text(CELEBA_LIST.replace("nose_x nose_y ", ""))
   with pytest.raises(InputError, match=r"list\.txt:2: expected the columns"):
-    landmarks.read_celeba_landmarks(path)
+    landmark_files.read_celeba_landmarks(path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""tf.data pipelines shared by the sources: in-memory arrays (gather whole batches), files
+(parallel decode / crop / resize) and TensorFlow Datasets."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from pgi_tf.data import images as images_lib
+from pgi_tf.data import tfds_source
+from pgi_tf.data.file_examples import FileExamples, crop_for
+from pgi_tf.errors import InputError
+
+def check_batch_count(*, source: str, split: str, count: int, batch_size: int,
+                       drop_remainder: bool, repeat: bool) -> None:
+  if drop_remainder and not repeat and count < batch_size:
+    raise InputError(f"batch_size={batch_size}: larger than the {count} examples of {source} "
+                     f"split {split}, so drop_remainder would yield no batch")
+
+
+def array_pipeline(images: np.ndarray, labels: np.ndarray, *,
+                    batch_transform: Callable[[tf.Tensor], tf.Tensor], batch_size: int,
+                    shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
+                    with_labels: bool, num_parallel_calls) -> tf.data.Dataset:
+  """Shuffles indices and gathers whole batches from in-memory uint8 arrays."""
+  images_tensor = tf.constant(images)
+  labels_tensor = tf.constant(np.asarray(labels, np.int32))
+  dataset = tf.data.Dataset.range(len(images))
+  if shuffle:
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+  if repeat:
+    dataset = dataset.repeat()
+  dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+
+  def gather(indices):
+    batch = batch_transform(tf.gather(images_tensor, indices))
+    if with_labels:
+      return batch, tf.gather(labels_tensor, indices)
+    return batch
+
+  dataset = dataset.map(gather, num_parallel_calls=num_parallel_calls)
+  return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def example_pipeline(dataset: tf.data.Dataset, *, count: int, load: Callable, batch_size: int,
+                      shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
+                      num_parallel_calls, shuffle_buffer: int | None = None) -> tf.data.Dataset:
+  """shuffle -> repeat -> parallel `load` -> batch -> prefetch."""
+  if shuffle:
+    dataset = dataset.shuffle(shuffle_buffer or max(count, 1), seed=seed,
+                              reshuffle_each_iteration=True)
+  if repeat:
+    dataset = dataset.repeat()
+  dataset = dataset.map(load, num_parallel_calls=num_parallel_calls)
+  dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+  return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def file_pipeline(examples: FileExamples, *, resolution: int, channels: int,
+                   with_labels: bool, **pipeline_args) -> tf.data.Dataset:
+  crop = crop_for(examples.crop)
+
+  def load(path, box, label):
+    image = images_lib.decode_image_file(path, channels=channels)
+    image = images_lib.resize_to_model(crop(image, box), resolution=resolution)
+    image = tf.ensure_shape(image, [resolution, resolution, channels])
+    return (image, label) if with_labels else image
+
+  dataset = tf.data.Dataset.from_tensor_slices(
+      (examples.paths, examples.boxes, examples.labels))
+  return example_pipeline(dataset, count=len(examples.paths), load=load, **pipeline_args)
+
+
+def fashion_batch_transform(*, resolution: int, pad_to_32: bool = True):
+  def transform(batch_uint8):
+    batch = batch_uint8[..., None]  # [B, 28, 28, 1]
+    if pad_to_32:
+      # 28 -> 32 with black (0, i.e. -1 after scaling) on every side, as 32 px DCGAN-style
+      # models expect; the garment keeps its native scale.
+      batch = tf.pad(batch, [[0, 0], [2, 2], [2, 2], [0, 0]], constant_values=0)
+    return images_lib.resize_to_model(batch, resolution=resolution)
+  return transform
+
+
+def svhn_batch_transform(*, resolution: int):
+  return lambda batch_uint8: images_lib.resize_to_model(batch_uint8, resolution=resolution)
+
+
+def tfds_pipeline(*, name: str, data_dir: str | None, split: str, resolution: int,
+                  channels: int, with_labels: bool, **pipeline_args) -> tf.data.Dataset:
+  source = f"tfds:{name}"
+  count = tfds_source.count_tfds(name=name, data_dir=data_dir, split=split)
+  file_channels = tfds_source.image_channels(name=name, data_dir=data_dir)
+  if file_channels is not None and file_channels != channels:
+    raise InputError(f"channels={channels}: {source} images have {file_channels} channel(s)")
+  if with_labels and not tfds_source.has_labels(name=name, data_dir=data_dir):
+    raise InputError(f"with_labels: {source} has no 'label' feature")
+  check_batch_count(source=source, split=split, count=count,
+                     batch_size=pipeline_args["batch_size"],
+                     drop_remainder=pipeline_args["drop_remainder"],
+                     repeat=pipeline_args["repeat"])
+  dataset = tfds_source.load_tfds(name=name, data_dir=data_dir, split=split,
+                                  shuffle_files=pipeline_args["shuffle"],
+                                  seed=pipeline_args["seed"])
+
+  def load(image, label):
+    image = tf.ensure_shape(image, [None, None, channels])
+    image = images_lib.resize_to_model(image, resolution=resolution)
+    image = tf.ensure_shape(image, [resolution, resolution, channels])
+    return (image, label) if with_labels else image
+
+  # Decoded images are large: a bounded buffer on top of TFDS's file shuffling.
+  return example_pipeline(dataset, count=count, load=load,
+                           shuffle_buffer=min(max(count, 1), 10_000), **pipeline_args)
