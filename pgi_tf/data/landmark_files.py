@@ -116,7 +116,7 @@ def read_t7(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   if not os.path.exists(path):
     raise InputError(f"{path}: no such file")
   try:
-    import torchfile  # pylint: disable=import-outside-toplevel
+    import torchfile  # lazy: optional, only for LS3D-W .t7 files; pylint: disable=import-outside-toplevel
   except ImportError:
     raise InputError(f"{path}: reading .t7 landmark files needs the optional package "
                      "'torchfile' (pip install torchfile), or convert them to .pts/.npy") from None

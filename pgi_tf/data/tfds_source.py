@@ -33,7 +33,7 @@ _SPLITS_BY_NAME = {
 def import_tfds(*, source: str) -> Any:
   """Imports tensorflow_datasets, or raises InputError naming the source."""
   try:
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    import tensorflow_datasets as tfds  # lazy: optional package, only for tfds:<name>; pylint: disable=g-import-not-at-top
   except ImportError:
     raise InputError(
         f"source={source}: tensorflow-datasets is not installed (pip install "

@@ -99,7 +99,7 @@ def astronaut_experiment(*, refiner, mask_side: str = "right", image=None, name:
     the switches and all point sets in pixels.
   """
   if image is None:
-    import skimage.data  # pylint: disable=import-outside-toplevel
+    import skimage.data  # lazy: the astronaut photo only for this experiment; pylint: disable=import-outside-toplevel
     image = skimage.data.astronaut()
   refine = _refine_function(refiner)
   reference = face_detection.detect_face_landmarks(image, name=name)

@@ -168,6 +168,14 @@ class HubModuleLayer(keras.layers.Layer):
     return config
 
 
+def check_trained_for(metadata: dict, generator_path: str, *, path: str, flag: str) -> None:
+  """Refuses a module (P, the sequence prior) whose metadata names other generator weights."""
+  expected, actual = metadata.get("generator_fingerprint"), module_fingerprint(generator_path)
+  if expected != actual:
+    raise InputError(f"{flag}={path}: was trained for another generator ({metadata.get('generator_path')}, "
+                     f"weights {expected}) than {generator_path} (weights {actual})")
+
+
 def module_fingerprint(path: str) -> str:
   """A short hash of a module's weights (files under variables/): which G a P was trained on.
 

@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
-from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLayer, is_remote_handle,
+from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLayer, check_trained_for, is_remote_handle,
                                 module_fingerprint, read_metadata, save_module)
 
 
@@ -77,11 +77,7 @@ def load_prior_predictor(path: str, *, generator_path: str | None = None,
   if layer.metadata is None or layer.metadata.get("kind") != "prior_predictor":
     raise InputError(f"{flag}={path}: not a prior predictor exported by pgi_tf (no {METADATA_FILENAME})")
   if generator_path is not None:
-    expected = layer.metadata.get("generator_fingerprint")
-    actual = module_fingerprint(generator_path)
-    if expected != actual:
-      raise InputError(f"{flag}={path}: was trained for another generator ({layer.metadata.get('generator_path')}, "
-                       f"weights {expected}) than {generator_path} (weights {actual})")
+    check_trained_for(layer.metadata, generator_path, path=path, flag=flag)
   return layer
 
 
@@ -97,9 +93,8 @@ def read_prior_predictor_weights(predictor: keras.Model, path: str, *, generator
   metadata = read_metadata(path) or {}
   if metadata.get("kind") != "prior_predictor":
     raise InputError(f"{flag}={path}: not a prior predictor exported by pgi_tf")
-  if generator_path is not None and metadata.get("generator_fingerprint") != module_fingerprint(generator_path):
-    raise InputError(f"{flag}={path}: P was trained for another generator ({metadata.get('generator_path')}) "
-                     f"than {generator_path}")
+  if generator_path is not None:
+    check_trained_for(metadata, generator_path, path=path, flag=flag)
   read_from = os.path.join(path, "variables", "variables")
   try:
     # read(), not restore(): the export has no save_counter to match.

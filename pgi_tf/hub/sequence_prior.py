@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
-from pgi_tf.hub.modules import HubModuleLayer, METADATA_FILENAME, module_fingerprint, read_metadata, save_module
+from pgi_tf.hub.modules import HubModuleLayer, METADATA_FILENAME, check_trained_for, read_metadata, save_module
 from pgi_tf.hub.prior_predictor import prior_predictor_metadata
 
 KIND = "sequence_prior"
@@ -71,8 +71,5 @@ def load_sequence_prior(path: str, *, generator_path: str | None = None,
                      f"with kind {KIND!r})")
   layer = HubModuleLayer(path, flag=flag, input_names=metadata["input_names"], name=KIND)
   if generator_path is not None:
-    expected, actual = metadata.get("generator_fingerprint"), module_fingerprint(generator_path)
-    if expected != actual:
-      raise InputError(f"{flag}={path}: was trained for another generator ({metadata.get('generator_path')}, "
-                       f"weights {expected}) than {generator_path} (weights {actual})")
+    check_trained_for(metadata, generator_path, path=path, flag=flag)
   return layer

@@ -63,12 +63,12 @@ class FaceLandmarks:
 def _dlib_models(predictor_path: str | None):
   """(dlib module, frontal face detector, shape predictor), loaded once per predictor file."""
   try:
-    import dlib  # pylint: disable=import-outside-toplevel
+    import dlib  # lazy: optional (faces only), heavy; pylint: disable=import-outside-toplevel
   except ImportError:
     raise InputError(f"dlib: not installed; facial landmarks need it ({INSTALL_HINT})") from None
   if predictor_path is None:
     try:
-      import face_recognition_models  # pylint: disable=import-outside-toplevel
+      import face_recognition_models  # lazy: optional 126 MB model package; pylint: disable=import-outside-toplevel
     except ImportError:
       raise InputError("face_recognition_models: not installed; it ships dlib's 68-point "
                        f"predictor ({INSTALL_HINT})") from None
@@ -200,7 +200,7 @@ def lfw_subset_landmarks(*, upscale: int = 4, mirror: bool = True) -> np.ndarray
   Returns:
     float32 [S, 68, 2].
   """
-  import skimage.data  # pylint: disable=import-outside-toplevel
+  import skimage.data  # lazy: only the LFW subset needs it; pylint: disable=import-outside-toplevel
 
   faces = skimage.data.lfw_subset()[:100]
   shapes = []
