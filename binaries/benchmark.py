@@ -13,13 +13,13 @@ from binaries import _main  # noqa: F401
 
 import json
 import os
-import platform
+import time
 
 from absl import flags
-import tensorflow as tf
 
 from pgi_tf import files
 from pgi_tf.evaluation import benchmarks
+from pgi_tf.evaluation import provenance
 from pgi_tf.errors import InputError
 
 _SUITES = flags.DEFINE_list("suites", ["gan_training"], f"Any of {sorted(benchmarks.SUITES)}.")
@@ -39,6 +39,7 @@ _GENERATOR = flags.DEFINE_string(
 
 def main(argv):
   del argv
+  started = time.time()
   unknown = [s for s in _SUITES.value if s not in benchmarks.SUITES]
   if unknown:
     raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(sorted(benchmarks.SUITES))}")
@@ -53,11 +54,10 @@ def main(argv):
           batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
           max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
           **resolutions)
-  machine = {"platform": platform.platform(), "processor": platform.processor(),
-             "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
-             "gpus": len(tf.config.list_physical_devices("GPU"))}
+  record = provenance.provenance(started=started)
+  machine = record["machine"]
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
-  report = {"machine": machine, "rows": rows}
+  report = {"machine": machine, "rows": rows, "provenance": record}
   json_path = os.path.join(_OUTPUT_DIR.value, "benchmark.json")
   md_path = os.path.join(_OUTPUT_DIR.value, "benchmark.md")
   for path, text in ((json_path, json.dumps(report, indent=2)),

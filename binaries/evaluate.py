@@ -17,6 +17,7 @@ examples.png and examples.gif (one clip: input | each model | ground truth).
 from binaries import _main  # noqa: F401
 
 import json
+import time
 
 from absl import flags
 
@@ -27,6 +28,7 @@ from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
 from pgi_tf.evaluation import images as image_evaluation
 from pgi_tf.evaluation import landmarks as landmark_evaluation
+from pgi_tf.evaluation import provenance
 from pgi_tf.evaluation import tables
 from pgi_tf.evaluation import video as video_evaluation
 from pgi_tf.metrics import extractors
@@ -44,7 +46,9 @@ _DATA_DIR = flags.DEFINE_string("data_dir", "", "Dataset directory ('' = the sou
 _SPLIT = flags.DEFINE_string("split", "test", "Held-out split.")
 _NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Held-out images (the first N of the split).")
 _HOLE_RATIOS = flags.DEFINE_list("hole_ratios", ["0.1", "0.4"], "Table 1 hole-to-image ratios.")
-_METHODS = flags.DEFINE_list("methods", list(image_evaluation.METHODS), "Methods to compare.")
+_METHODS = flags.DEFINE_list(
+    "methods", list(image_evaluation.DEFAULT_METHODS), f"Methods to compare, of {', '.join(image_evaluation.METHODS)} "
+    "(+poisson: Poisson-blended, Yeh et al.'s post-processing).")
 _FD_EXTRACTOR = flags.DEFINE_string(
     "fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
     "Feature extractor for the Fréchet distance: savedmodel:<path>, inception[:<handle or path>], or ''.")
@@ -82,9 +86,13 @@ _VIDEO_FD_EXTRACTOR = flags.DEFINE_string(
     "dir>, savedmodel:<dir>; '' = skip (the I3D weights of the paper's video-FID are not available offline).")
 
 
+_STARTED = time.time()
+
+
 def landmark_curves_main() -> None:
   refiner = hub.load_keypoint_refiner(_LANDMARK_REFINER.value, flag="--landmark_refiner")
   result = landmark_evaluation.landmark_curves(refiner=refiner, seed=_SEED.value)
+  result["provenance"] = provenance.provenance(started=_STARTED)
   paths = landmark_evaluation.write_curves(result, _OUTPUT_DIR.value)
   summary = {"held_out_mean_rle": result["held_out"]["mean_rle"],
              "astronaut_mean_rle": result["astronaut"]["mean_rle"], "files": paths}
@@ -117,7 +125,10 @@ def sequences_main() -> None:
   notes = tables.sequence_notes(rows=rows, clips=clips, masks=masks, models=models, split=_SPLIT.value,
                                 seed=_SEED.value, mask_motion=_MASK_MOTION.value)
   paths = video_evaluation.write_report(_OUTPUT_DIR.value, rows=rows, notes=notes, clips=clips, masks=masks,
-                                        outputs=outputs, title="Sequence inpainting ablation (Table 3 layout)")
+                                        outputs=outputs, title="Sequence inpainting ablation (Table 3 layout)",
+                                        record={"split": _SPLIT.value, "num_clips": len(clips), "seed": _SEED.value,
+                                                "mask_motion": _MASK_MOTION.value,
+                                                "provenance": provenance.provenance(started=_STARTED)})
   print(open(paths["table.md"]).read())
 
 
@@ -140,9 +151,8 @@ def main(argv):
                          or _model_flags.PRIOR_PREDICTOR.value):
     raise InputError(f"--structural_prior={','.join(kinds)}: several priors use the bundled models; "
                      "drop --model_dir/--generator/--prior_predictor or give one prior")
-  all_models = [_model_flags.load_models(
-      structural_prior=kind, need_prior_predictor=any(m in ("single", "hybrid") for m in _METHODS.value))
-      for kind in kinds]
+  needs_p = any(image_evaluation.base_method(m) in ("single", "hybrid") for m in _METHODS.value)
+  all_models = [_model_flags.load_models(structural_prior=kind, need_prior_predictor=needs_p) for kind in kinds]
   models = all_models[0]
   for other in all_models[1:]:
     if (other.resolution, other.channels) != (models.resolution, models.channels):
@@ -159,7 +169,8 @@ def main(argv):
       all_models=all_models, several_priors=len(kinds) > 1, images=images, labels=labels, label_rows=label_rows,
       ratios=ratios, methods=_METHODS.value, extractor=extractor, batch_size=_BATCH_SIZE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, mask_kind=_MASK_KIND.value,
-      hole_sizes=bool(_HOLE_SIZES.value), source=_SOURCE.value, split=_SPLIT.value, output_dir=_OUTPUT_DIR.value))
+      hole_sizes=bool(_HOLE_SIZES.value), source=_SOURCE.value, split=_SPLIT.value, output_dir=_OUTPUT_DIR.value,
+      provenance=provenance.provenance(started=_STARTED)))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ from binaries import _main  # noqa: F401
 
 import itertools
 import os
+import time
 
 from absl import flags
 from ml_collections import config_flags
 
 from pgi_tf.evaluation import images as image_evaluation
+from pgi_tf.errors import InputError
+from pgi_tf.evaluation import provenance
 from pgi_tf.evaluation import tables
 from pgi_tf.inference import loading
 from pgi_tf.data import datasets
@@ -38,6 +41,9 @@ flags.mark_flags_as_required(["config"])
 
 def main(argv):
   del argv
+  started = time.time()
+  if _SPLIT.value == "test":
+    raise InputError("--split=test: choices are made on the validation split; the test split only reports")
   base = _CONFIG.value
   _main.apply_gan_flags(base, _GAN_FLAGS)
   extractor = None
@@ -64,7 +70,8 @@ def main(argv):
       rows.append({"lambda_realism": l1, "lambda_gradient": l2, **r})
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   print(tables.lambda_sweep_table(rows, steps=_STEPS.value, num_images=len(images), split=_SPLIT.value,
-                                  output_dir=_OUTPUT_DIR.value))
+                                  output_dir=_OUTPUT_DIR.value,
+                                  provenance=provenance.provenance(started=started)))
 
 if __name__ == "__main__":
   _main.run(main)

@@ -2,7 +2,14 @@
 
 Every method sees the same held-out images and the same seeded masks. Methods:
   single, iterative, hybrid   pgi_tf.inference.inpainting (Eq. 8 / Eq. 2 / both), same frozen G
+  <learned>+poisson           the same G(z), Poisson-blended into the hole before Eq. 8
+                              (`inpainting.poisson_blend`); "iterative+poisson" is Yeh et al.'s
+                              full method as they ran it (their search ends with Poisson blending)
   telea, navier_stokes        OpenCV's classical inpainting (cv2.inpaint), radius 3
+
+A blended variant reuses its method's z (the search runs once), so "iterative" and
+"iterative+poisson" differ only by the blending: the like-for-like pair beside the paper's
+comparison (Yeh et al. blended vs one pass by Eq. 8, unblended: the point of Eq. 3).
 
 PSNR / SSIM / L1 are over the whole image (known pixels are identical for every method, so
 differences come from the hole; absolute values depend on the hole ratio). The Fréchet
@@ -28,7 +35,21 @@ from pgi_tf.metrics import extractors
 
 LEARNED_METHODS = ("single", "iterative", "hybrid")
 CLASSICAL_METHODS = ("telea", "navier_stokes")
-METHODS = LEARNED_METHODS + CLASSICAL_METHODS
+BLEND_SUFFIX = "+poisson"
+BLENDED_METHODS = tuple(m + BLEND_SUFFIX for m in LEARNED_METHODS)
+METHODS = LEARNED_METHODS + BLENDED_METHODS + CLASSICAL_METHODS
+# What `binaries/evaluate.py` compares by default: Table 1's methods, Yeh et al. both as they ran
+# it (blended) and like-for-like (unblended).
+DEFAULT_METHODS = ("single", "iterative+poisson", "iterative", "hybrid", "telea", "navier_stokes")
+
+
+def base_method(method: str) -> str:
+  """"iterative+poisson" -> "iterative"; other names unchanged."""
+  return method[:-len(BLEND_SUFFIX)] if method.endswith(BLEND_SUFFIX) else method
+
+
+def is_learned(method: str) -> bool:
+  return base_method(method) in LEARNED_METHODS
 
 
 def classical_inpaint(*, images: np.ndarray, masks: np.ndarray, method: str, radius: int = 3) -> np.ndarray:
@@ -73,8 +94,9 @@ def hole_column(size: int) -> str:
 
 def run_method(*, method: str, inpainter: inpainting.Inpainter | None, images: np.ndarray, masks: np.ndarray,
                batch_size: int, iterations: int | None, refine_steps: int, seed: int,
-               progress=None, labels: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-  """(inpainted images, seconds) for one method over all images, in batches.
+               progress=None, labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float]:
+  """(inpainted images, G(z) for learned methods (None for classical ones), seconds) for one
+  method over all images, in batches.
 
   labels: class-conditional G: the class of each image (None: the inpainter's class predictor)."""
   start = time.perf_counter()
@@ -82,21 +104,44 @@ def run_method(*, method: str, inpainter: inpainting.Inpainter | None, images: n
     outputs = classical_inpaint(images=images, masks=masks, method=method)
     if progress is not None:
       progress.update(len(images))
-    return outputs, time.perf_counter() - start
-  outputs = np.empty_like(images)
+    return outputs, None, time.perf_counter() - start
+  outputs, generated = np.empty_like(images), np.empty_like(images)
   for first in range(0, len(images), batch_size):
     chunk = slice(first, first + batch_size)
     result = inpainter.inpaint(images[chunk], masks[chunk], mode=method, iterations=iterations,
                                refine_steps=refine_steps, seed=seed + first,
                                labels=None if labels is None else labels[chunk])
     outputs[chunk] = result["inpainted"].numpy()
+    generated[chunk] = result["generated"].numpy()
     if progress is not None:
       progress.update(len(images[chunk]))
-  return outputs, time.perf_counter() - start
+  return outputs, generated, time.perf_counter() - start
 
 
 def _features(extractor, images: np.ndarray) -> np.ndarray:
   return extractors.compute_features(extractor, images, batch_size=256)
+
+
+def _row(method: str, *, ratio, images, masks, outputs, seconds: float, extractor, reference_features,
+         inpainter, iterations: int | None, refine_steps: int) -> dict:
+  """One table row: PSNR, SSIM, L1 (and the Fréchet distance) of `outputs` against `images`."""
+  known = masks < 0.5
+  assert np.array_equal(np.broadcast_to(known, outputs.shape) * outputs,
+                        np.broadcast_to(known, images.shape) * images), f"{method}: Eq. 8 violated"
+  row = {"hole_ratio": ratio, "method": method, "num_images": len(images),
+         "psnr_db": float(np.mean(image_quality.psnr(images=outputs, references=images))),
+         "ssim": float(np.mean(image_quality.ssim(images=outputs, references=images))),
+         "l1": float(np.mean(image_quality.l1(images=outputs, references=images))),
+         "ms_per_image": 1000.0 * seconds / len(images), "poisson_blend": method.endswith(BLEND_SUFFIX)}
+  if extractor is not None:
+    row["frechet_distance"] = frechet.frechet_distance_from_features(_features(extractor, outputs),
+                                                                     reference_features)
+    row["fd_extractor"] = extractor.name
+  if base_method(method) == "iterative":
+    row["iterations"] = iterations if iterations is not None else inpainter.iterations_for(images.shape[1])
+  if base_method(method) == "hybrid":
+    row["refine_steps"] = refine_steps
+  return row
 
 
 def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole_ratios: Sequence[float],
@@ -114,7 +159,7 @@ def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole
   unknown = [m for m in methods if m not in METHODS]
   if unknown:
     raise InputError(f"--methods: unknown method {unknown[0]!r}, choose from {', '.join(METHODS)}")
-  if inpainter is None and any(m in LEARNED_METHODS for m in methods):
+  if inpainter is None and any(is_learned(m) for m in methods):
     raise InputError("--methods: learned methods need a model (--model_dir)")
   reference_features = _features(extractor, images) if extractor is not None else None
   rows, examples = [], {}
@@ -124,28 +169,22 @@ def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole
                              seed=seed + 1000 * ratio_index, mask_kind=mask_kind)
     examples[(ratio, "masked")] = np.where(masks[:8] > 0.5, 1.0, images[:8])
     examples[(ratio, "original")] = images[:8]
+    computed: dict[str, tuple[np.ndarray, np.ndarray | None, float]] = {}
     for method in methods:
-      outputs, seconds = run_method(method=method, inpainter=inpainter, images=images, masks=masks,
-                                    batch_size=batch_size, iterations=iterations,
-                                    refine_steps=refine_steps, seed=seed, progress=progress,
-                                    labels=labels if method in LEARNED_METHODS else None)
-      known = masks < 0.5
-      assert np.array_equal(np.broadcast_to(known, outputs.shape) * outputs,
-                            np.broadcast_to(known, images.shape) * images), f"{method}: Eq. 8 violated"
-      row = {"hole_ratio": ratio, "method": method, "num_images": len(images),
-             "psnr_db": float(np.mean(image_quality.psnr(images=outputs, references=images))),
-             "ssim": float(np.mean(image_quality.ssim(images=outputs, references=images))),
-             "l1": float(np.mean(image_quality.l1(images=outputs, references=images))),
-             "ms_per_image": 1000.0 * seconds / len(images)}
-      if extractor is not None:
-        row["frechet_distance"] = frechet.frechet_distance_from_features(_features(extractor, outputs),
-                                                                         reference_features)
-        row["fd_extractor"] = extractor.name
-      if method == "iterative":
-        row["iterations"] = iterations if iterations is not None else inpainter.iterations_for(resolution)
-      if method == "hybrid":
-        row["refine_steps"] = refine_steps
-      rows.append(row)
+      base = base_method(method)
+      if base not in computed:  # a blended variant reuses its method's search
+        computed[base] = run_method(method=base, inpainter=inpainter, images=images, masks=masks,
+                                    batch_size=batch_size, iterations=iterations, refine_steps=refine_steps,
+                                    seed=seed, progress=progress,
+                                    labels=labels if base in LEARNED_METHODS else None)
+      outputs, generated, seconds = computed[base]
+      if method != base:
+        start = time.perf_counter()
+        outputs = inpainting.poisson_blend(images=images, generated_images=generated, masks=masks)
+        seconds += time.perf_counter() - start
+      rows.append(_row(method, ratio=ratio, images=images, masks=masks, outputs=outputs, seconds=seconds,
+                       extractor=extractor, reference_features=reference_features, inpainter=inpainter,
+                       iterations=iterations, refine_steps=refine_steps))
       examples[(ratio, method)] = outputs[:8]
   return rows, examples
 
@@ -162,7 +201,7 @@ def merge_labelled(merged: tuple[list, dict, list], new: tuple[list, dict, list]
   "<method> [<label>]" when several models share it; classical rows keep their names."""
   rows, examples, methods = merged
   new_rows, new_examples, new_methods = new
-  rename = lambda m: f"{m} [{label}]" if label and m in LEARNED_METHODS else m
+  rename = lambda m: f"{m} [{label}]" if label and is_learned(m) else m
   for row in new_rows:
     rows.append(dict(row, method=rename(row["method"]), **({"model": label} if label else {})))
   for (ratio, method), value in new_examples.items():

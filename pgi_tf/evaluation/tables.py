@@ -50,12 +50,12 @@ def class_accuracy(models: loading.Models, images, labels, columns, *, seed: int
 def image_table(*, all_models: list[loading.Models], several_priors: bool, images, labels, label_rows: list[str],
                 ratios: list[float], methods: Sequence[str], extractor, batch_size: int, iterations: int | None,
                 refine_steps: int, seed: int, mask_kind: str, hole_sizes: bool, source: str, split: str,
-                output_dir: str) -> str:
+                output_dir: str, provenance: dict | None = None) -> str:
   """Table 1 (hole ratios) or Table 2 (hole sizes): every method for every model entry on the same
   images and masks; writes table.md, results.json and grid.png; returns the Markdown."""
   models = all_models[0]
-  learned = any(m in image_evaluation.LEARNED_METHODS for m in methods)
-  learned_methods = [m for m in methods if m in image_evaluation.LEARNED_METHODS]
+  learned = any(image_evaluation.is_learned(m) for m in methods)
+  learned_methods = [m for m in methods if image_evaluation.is_learned(m)]
   # One model entry per (structural prior) or, for a class-conditional BigGAN, per label source.
   entries = [(kind_models, image_evaluation.model_label(kind_models.metadata) if several_priors else None, None)
              for kind_models in all_models]
@@ -95,7 +95,9 @@ def image_table(*, all_models: list[loading.Models], several_priors: bool, image
   markdown = image_evaluation.to_markdown(rows, title=title, notes=notes)
   files.write_text(os.path.join(output_dir, "table.md"), markdown)
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
-      {"rows": rows, "notes": notes, "models": models.record(), "class_predictor_top1": accuracy}, indent=2))
+      {"rows": rows, "notes": notes, "models": models.record(), "class_predictor_top1": accuracy,
+       "source": source, "split": split, "num_images": len(images), "seed": seed, "mask_kind": mask_kind,
+       "provenance": provenance or {}}, indent=2))
   grid = image_evaluation.examples_grid(examples, hole_ratios=ratios, methods=shown_methods)
   visualize.save_png(os.path.join(output_dir, "grid.png"), grid, upscale=3)
   return markdown
@@ -116,7 +118,8 @@ def sequence_notes(*, rows: list[dict], clips: np.ndarray, masks: np.ndarray, mo
           f"generator: {models.generator.handle} (frozen, the same for every row); {_machine()}"]
 
 
-def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str) -> str:
+def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str,
+                       provenance: dict | None = None) -> str:
   """The λ1 x λ2 grid of Eq. 7 (PSNR and FD at 10% and 40% holes); writes table.md and results.json."""
   lines = ["# λ sweep (Eq. 7) on the validation split", "",
            "| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
@@ -127,5 +130,7 @@ def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: 
                  f"{fd(0.1)} | {fd(0.4)} |")
   lines.append(f"\n{steps} steps per point; {num_images} images of split {split}.")
   files.write_text(os.path.join(output_dir, "table.md"), "\n".join(lines) + "\n")
-  files.write_text(os.path.join(output_dir, "results.json"), json.dumps(rows, indent=2))
+  files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
+      {"rows": rows, "split": split, "num_images": num_images, "steps": steps, "provenance": provenance or {}},
+      indent=2))
   return "\n".join(lines)

@@ -203,7 +203,7 @@ def example_panels(*, clips: np.ndarray, masks: np.ndarray, outputs: dict, clip_
 
 
 def write_report(output_dir: str, *, rows: Sequence[dict], notes: Sequence[str], clips: np.ndarray,
-                 masks: np.ndarray, outputs: dict, title: str) -> dict[str, str]:
+                 masks: np.ndarray, outputs: dict, title: str, record: dict | None = None) -> dict[str, str]:
   """table.md, results.json, examples.png (one row per panel: input | models | truth, T frames
   each) and examples.gif (the same panels side by side, animated). Returns the paths."""
   os.makedirs(output_dir, exist_ok=True)
@@ -211,7 +211,8 @@ def write_report(output_dir: str, *, rows: Sequence[dict], notes: Sequence[str],
                                                              "examples.gif")}
   payload = {"table.md": to_markdown(rows, title=title, notes=notes),
              "results.json": json.dumps({"rows": list(rows), "notes": list(notes),
-                                         "example_rows": ["input (holes white)", *outputs, "ground truth"]},
+                                         "example_rows": ["input (holes white)", *outputs, "ground truth"],
+                                         **(record or {})},
                                         indent=2)}
   for name, text in payload.items():
     files.write_text(paths[name], text)

@@ -99,8 +99,17 @@ def test_evaluate_binary_writes_table_json_and_grid(tiny, tiny_extractor, tmp_pa
       f"--output_dir={out}", "--batch_size=3"])
   assert completed.returncode == 0, completed.stderr[-2000:]
   results = json.loads((out / "results.json").read_text())
-  assert len(results["rows"]) == 10 and {r["method"] for r in results["rows"]} == set(image_evaluation.METHODS)
+  assert len(results["rows"]) == 10 and {r["method"] for r in results["rows"]} == {
+      "single", "iterative", "hybrid", "telea", "navier_stokes"}
   assert "Fréchet distances computed with: savedmodel:" in (out / "table.md").read_text()
+  # Provenance: what wrote the numbers, on which split and how many images.
+  assert (results["split"], results["num_images"], results["seed"], results["source"]) == (
+      "test", 6, 0, "fashion_mnist")
+  record = results["provenance"]
+  assert record["command"].startswith("python -m binaries.evaluate --model_dir=")
+  assert "--num_images=6" in record["command"]
+  assert len(record["git_revision"]) == 40 and record["machine"]["cpu_count"] >= 1
+  assert record["wall_time_s"] >= 0 and record["finished_utc"].endswith("Z")
   assert (out / "grid.png").stat().st_size > 0
   bad = _run("binaries.evaluate", [f"--model_dir={tiny.model_dir}", "--methods=single,magic",
                                    "--fd_extractor=", f"--output_dir={tmp_path / 'bad'}"])
@@ -121,3 +130,47 @@ def test_benchmark_binary_writes_json_and_markdown(tmp_path):
   assert table4["iterative_steps"] == 1000 and table4["speedup"] > 1
   assert table4["iterative_timed_steps"] <= 1000
   assert "## inference_table4" in (tmp_path / "benchmark.md").read_text()
+  assert report["provenance"]["command"].startswith("python -m binaries.benchmark")
+  assert report["provenance"]["machine"] == report["machine"]
+
+
+def test_sweep_lambdas_refuses_the_test_split(tmp_path):
+  # Choices (λ1, λ2) are made on val; the test split only reports.
+  completed = _run("binaries.sweep_lambdas", ["--config=configs/fashion_mnist32_prior.py:smoke", "--split=test",
+                                              f"--output_dir={tmp_path}"])
+  assert completed.returncode == 2
+  assert completed.stderr.strip().splitlines()[-1] == (
+      "error: --split=test: choices are made on the validation split; the test split only reports")
+  assert os.listdir(tmp_path) == []
+
+
+def test_poisson_blended_rows_reuse_the_search_and_match_the_blend_by_hand(tiny):
+  # Yeh et al.'s full method: the same G(z) as "iterative", Poisson-blended, then Eq. 8.
+  models = loading.load_models(model_dir=tiny.model_dir)
+  inpainter = loading.make_inpainter(models)
+  images = _images(6)
+  rows, examples = image_evaluation.evaluate(
+      inpainter=inpainter, images=images, hole_ratios=[0.25], methods=["iterative", "iterative+poisson"],
+      extractor=None, batch_size=3, iterations=3, seed=4)
+  assert [r["method"] for r in rows] == ["iterative", "iterative+poisson"]
+  assert [r["poisson_blend"] for r in rows] == [False, True]
+  masks = image_evaluation.evaluation_masks(count=6, resolution=16, hole_ratio=0.25, seed=4)
+  search = inpainter.inpaint(images[:3], masks[:3], mode="iterative", iterations=3, seed=4)
+  by_hand = image_evaluation.inpainting.poisson_blend(
+      images=images[:3], generated_images=search["generated"].numpy(), masks=masks[:3])
+  np.testing.assert_allclose(examples[(0.25, "iterative+poisson")][:3], by_hand, atol=1e-6)
+  np.testing.assert_allclose(examples[(0.25, "iterative")][:3], search["inpainted"].numpy(), atol=1e-6)
+  known = masks[:3] < 0.5
+  np.testing.assert_array_equal(np.where(known, examples[(0.25, "iterative+poisson")][:3], 0),
+                                np.where(known, images[:3], 0))
+  assert not np.allclose(examples[(0.25, "iterative+poisson")], examples[(0.25, "iterative")])
+  assert rows[1]["iterations"] == 3 and rows[1]["ms_per_image"] >= rows[0]["ms_per_image"]
+
+
+def test_default_methods_score_yeh_blended_and_unblended():
+  assert image_evaluation.DEFAULT_METHODS[:3] == ("single", "iterative+poisson", "iterative")
+  assert image_evaluation.base_method("hybrid+poisson") == "hybrid"
+  assert image_evaluation.is_learned("single+poisson") and not image_evaluation.is_learned("telea")
+  with pytest.raises(image_evaluation.InputError, match="unknown method 'telea\\+poisson'"):
+    image_evaluation.evaluate(inpainter=None, images=_images(2), hole_ratios=[0.1], methods=["telea+poisson"],
+                              extractor=None)
