@@ -74,17 +74,29 @@ class CompareGANAdapter(_GeneratorAdapter):
 
 
 class CompareGANDiscriminatorAdapter(keras.layers.Layer):
-  """compare_gan's frozen D (`discriminator`): our images in [-1, 1] -> logits [N] (real > 0)."""
+  """compare_gan's frozen D (`discriminator`): our images in [-1, 1] -> logits [N] (real > 0).
+
+  compare_gan's own export (compare_gan/gans/modular_gan.py, `_module_fn`) names D's output
+  "prediction" and fills it with the FIRST value its discriminators return, which is
+  sigmoid(logits) (e.g. architectures/resnet5.py: `return tf.nn.sigmoid(out_logit), out_logit, h`):
+  a probability. Eq. 5 needs the logit, so an output named "prediction" is mapped back with
+  log(p) - log(1 - p) (p clipped to [1e-7, 1 - 1e-7]); any other output key is taken as logits.
+  """
+
+  PROBABILITY_OUTPUTS = ("prediction",)
 
   def __init__(self, handle: str, *, signature: str = "discriminator", value_range=(0.0, 1.0),
-               flag: str = "--generator", module_resolution: int | None = None, **kwargs):
+               flag: str = "--generator", module_resolution: int | None = None, input_key: str = "default",
+               output_key: str = "default", **kwargs):
     kwargs.setdefault("trainable", False)
     super().__init__(**kwargs)
     self.handle = handle
     self.value_range = tuple(float(v) for v in value_range)
     self.module_resolution = module_resolution
-    self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag,
+    self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag, output_key=output_key,
                                            name=f"{self.name}_module")
+    self.input_key = input_key
+    self.outputs_probability = output_key in self.PROBABILITY_OUTPUTS
     self.metadata: dict | None = None
 
   def call(self, images):
@@ -93,7 +105,11 @@ class CompareGANDiscriminatorAdapter(keras.layers.Layer):
     if self.module_resolution and images.shape[1] != self.module_resolution:  # G was resized: undo it
       images = tf.image.resize(images, [self.module_resolution] * 2, method="area", antialias=True)
     module_images = (images + 1.0) * ((high - low) / 2.0) + low
-    return tf.reshape(self.module_layer({"default": module_images}), [-1])
+    output = tf.reshape(self.module_layer({self.input_key: module_images}), [-1])
+    if self.outputs_probability:
+      probability = tf.clip_by_value(output, 1e-7, 1.0 - 1e-7)
+      output = tf.math.log(probability) - tf.math.log1p(-probability)
+    return output
 
   def compute_output_spec(self, images):
     return keras.KerasTensor((images.shape[0],), dtype="float32")

@@ -332,10 +332,15 @@ def load_module_discriminator(metadata: dict, *, flag: str = "--generator"
   if not metadata.get("discriminator_signature"):
     raise InputError(f"{flag}={metadata.get('generator')}: this module ships no discriminator; "
                      "disable the photo-realism loss or train a critic against the frozen G")
+  signature = read_signatures(metadata["module_path"]).get(metadata["discriminator_signature"], {})
+  inputs, outputs = sorted(signature.get("inputs", {"default": None})), sorted(signature.get("outputs", {"default": None}))
   layer = CompareGANDiscriminatorAdapter(
       metadata["module_path"], signature=metadata["discriminator_signature"],
       value_range=metadata["module_value_range"], flag=flag, module_resolution=metadata.get("module_resolution"),
+      input_key="images" if "images" in inputs else inputs[0],
+      output_key=next((k for k in ("default", "prediction", "logits") if k in outputs), outputs[0]),
       name="frozen_discriminator")
   layer.metadata = {"kind": "discriminator", "module_discriminator": True,
-                    "generator": metadata.get("generator"), "resolution": metadata["resolution"]}
+                    "generator": metadata.get("generator"), "resolution": metadata["resolution"],
+                    "output": "probability -> logit" if layer.outputs_probability else "logits"}
   return layer

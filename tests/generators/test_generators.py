@@ -225,3 +225,26 @@ def test_standin_spec_exports_once_into_the_cache(tmp_path, monkeypatch):
     generators.resolve_generator("standin:stylegan")
   with pytest.raises(InputError, match=r"--generator=standin:progan-128@big: the stand-in resolution"):
     generators.resolve_generator("standin:progan-128@big")
+
+
+def test_compare_gan_probability_output_becomes_a_logit(tmp_path):
+  # compare_gan's own export: D's output "prediction" = sigmoid(logits) (modular_gan._module_fn).
+  weights = tf.Variable(tf.random.stateless_normal([4 * 4 * 3], [1, 2]) * 0.1)
+  module = tf.Module()
+  module.weights = weights
+
+  @tf.function(input_signature=[tf.TensorSpec([None, 4, 4, 3], tf.float32, name="images")])
+  def discriminator(images):
+    logits = tf.reshape(images, [-1, 48]) @ weights[:, None]
+    return {"prediction": tf.nn.sigmoid(logits)}
+
+  path = str(tmp_path / "d")
+  tf.saved_model.save(module, path, signatures={"discriminator": discriminator})
+  from pgi_tf.generators import adapters
+  layer = adapters.CompareGANDiscriminatorAdapter(path, signature="discriminator", input_key="images",
+                                                  output_key="prediction")
+  images = tf.random.stateless_uniform([5, 4, 4, 3], [3, 4], -1.0, 1.0)
+  module_images = (images + 1.0) / 2.0  # the module's [0, 1]
+  expected = tf.reshape(tf.reshape(module_images, [-1, 48]) @ weights[:, None], [-1])
+  assert layer.outputs_probability
+  np.testing.assert_allclose(layer(images).numpy(), expected.numpy(), atol=1e-4)

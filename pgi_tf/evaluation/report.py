@@ -1,0 +1,145 @@
+"""RESULTS.md, rendered from the results JSONs that the binaries write, and from nothing else.
+
+Every section names one JSON under results/ (written by `binaries/evaluate.py`,
+`binaries/benchmark.py` or `binaries/sweep_lambdas.py`), renders its tables with the same code
+the binary used for its own table.md, and prints the JSON's provenance: the exact command, git
+revision, machine and wall time. A JSON without provenance (written before binaries recorded
+it) is not rendered; its section is listed as waiting to be regenerated. The prose here holds
+no measured number: every number comes from a JSON, so the report test can regenerate
+RESULTS.md and require it to be byte-identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Callable
+
+from pgi_tf.evaluation import benchmarks
+from pgi_tf.evaluation import images as image_evaluation
+from pgi_tf.evaluation import video as video_evaluation
+
+RESULTS_FILE = "RESULTS.md"
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+  """One section: a title, prose without numbers, the JSON it renders and how."""
+  title: str
+  path: str  # relative to the repository root
+  render: Callable[[dict], str]
+  prose: str = ""
+
+
+def _strip_title(markdown: str) -> str:
+  """Drops the '# title' line a table renderer starts with (the section has its own title)."""
+  lines = markdown.splitlines()
+  return "\n".join(lines[2:] if lines and lines[0].startswith("# ") else lines).strip()
+
+
+def _image_table(data: dict) -> str:
+  return _strip_title(image_evaluation.to_markdown(data["rows"], title="", notes=data.get("notes", ())))
+
+
+def _sequence_table(data: dict) -> str:
+  return _strip_title(video_evaluation.to_markdown(data["rows"], title="", notes=data.get("notes", ())))
+
+
+def _benchmark_table(data: dict) -> str:
+  return _strip_title(benchmarks.to_markdown(data["rows"], title=""))
+
+
+def _landmark_curves(data: dict) -> str:
+  held_out, astronaut = data["held_out"], data["astronaut"]
+  return "\n".join([
+      "| shapes | points hidden | mean RLE, all points ↓ | mean RLE, hidden points ↓ | curve area ↑ |",
+      "|---|---|---|---|---|",
+      *(f"| held-out synthetic faces ({held_out['num_shapes']}) | {100 * (1 - held_out['keep_probability']):.0f}% "
+        f"(drawn) | {held_out['mean_rle'][name]:.3f} ({name}) | {held_out['mean_rle_hidden'][name]:.3f} | "
+        f"{held_out['curve_area'][name]:.3f} |" for name in held_out["mean_rle"]),
+      *(f"| astronaut, {astronaut['mask_side']} half masked | {68 - astronaut['num_visible']} of 68 | "
+        f"{astronaut['mean_rle'][name]:.3f} ({name}) | {astronaut['mean_rle_hidden'][name]:.3f} | "
+        f"{astronaut['curve_area'][name]:.3f} |" for name in astronaut["mean_rle"])])
+
+
+def _lambda_sweep(data: dict) -> str:
+  rows = data["rows"]
+  lines = ["| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
+  for key in dict.fromkeys((r["lambda_realism"], r["lambda_gradient"]) for r in rows):
+    cells = {r["hole_ratio"]: r for r in rows if (r["lambda_realism"], r["lambda_gradient"]) == key}
+    fd = lambda ratio: f"{cells[ratio].get('frechet_distance', float('nan')):.3f}"
+    lines.append(f"| {key[0]} | {key[1]} | {cells[0.1]['psnr_db']:.2f} | {cells[0.4]['psnr_db']:.2f} | "
+                 f"{fd(0.1)} | {fd(0.4)} |")
+  lines.append(f"\n{data['steps']} steps per point; {data['num_images']} images of split {data['split']}.")
+  return "\n".join(lines)
+
+
+SECTIONS = (
+    Section(
+        title="Table 1 on Fashion-MNIST (32 px): every method on the same 1,000 test images",
+        path="results/table1_fashion_mnist32_test1000/results.json", render=_image_table,
+        prose="The bundled M_z (`hub_modules/fashion_mnist32`), the first 1,000 images of the test split and "
+              "the same seeded masks for every method. `iterative+poisson` is Yeh et al. as they ran it (their "
+              "search ends with Poisson blending); `iterative` is the same search unblended, the like-for-like "
+              "row. `single` is the paper's one pass (Eq. 8, no blending); `+poisson` rows blend that "
+              "method's own G(z)."),
+    Section(
+        title="Table 1 on Fashion-MNIST (32 px): the whole test split",
+        path="results/table1_fashion_mnist32_test10000/results.json", render=_image_table,
+        prose="The same model and protocol on all 10,000 test images, for every method except the iterative "
+              "search (its rows are on the 1,000-image subset above)."),
+    Section(
+        title="Table 1, M_z and M_{z+S} (silhouette prior) on the same test images",
+        path="results/table1_structural_fashion_mnist32/results.json", render=_image_table),
+    Section(title="Fig. 4: the face keypoint refiner", path="results/landmark_curves/landmark_curves.json",
+            render=_landmark_curves),
+    Section(title="Table 3 pattern on moving Fashion-MNIST, fixed holes",
+            path="results/table3_moving_fashion_mnist32_fixed/results.json", render=_sequence_table),
+    Section(title="Table 3 pattern on moving Fashion-MNIST, moving holes",
+            path="results/table3_moving_fashion_mnist32_moving/results.json", render=_sequence_table),
+    Section(title="Speed (Table 4) and GAN training throughput", path="results/benchmark/benchmark.json",
+            render=_benchmark_table),
+    Section(title="λ1, λ2 of Eq. 7 on the validation split", path="results/sweep_lambdas/results.json",
+            render=_lambda_sweep),
+)
+
+HEADER = """# Results
+
+Generated by `python -m binaries.report` from the JSON files under `results/`; do not edit by
+hand. Each section shows the command that wrote its JSON, the git revision, the machine and the
+wall time. Choices (λ, steps, variants) are made on validation splits; test splits only report.
+Fréchet distances name their feature extractor and sample size: a number from the Fashion-MNIST
+classifier is not an Inception FID.
+"""
+
+
+def provenance_line(record: dict) -> str:
+  machine = record.get("machine", {})
+  dirty = " (uncommitted changes)" if record.get("git_dirty") else ""
+  return (f"Written by `{record['command']}` at git {record['git_revision'][:10]}{dirty}, "
+          f"{machine.get('cpu_count')} CPU cores ({machine.get('processor')}), "
+          f"{machine.get('gpus', 0)} GPUs, TensorFlow {machine.get('tensorflow')}, "
+          f"{record['wall_time_s']:.0f} s wall time, finished {record['finished_utc']}.")
+
+
+def render(repo: str) -> tuple[str, list[str]]:
+  """(RESULTS.md text, the JSON paths it used)."""
+  parts, used, waiting = [HEADER], [], []
+  for section in SECTIONS:
+    path = os.path.join(repo, section.path)
+    data = json.load(open(path)) if os.path.isfile(path) else None
+    if not data or not isinstance(data, dict) or not data.get("provenance"):
+      waiting.append(section)
+      continue
+    used.append(section.path)
+    body = [f"## {section.title}", ""]
+    if section.prose:
+      body += [section.prose, ""]
+    body += [provenance_line(data["provenance"]), "", section.render(data), ""]
+    parts.append("\n".join(body))
+  if waiting:
+    parts.append("\n".join(["## Not regenerated yet", "",
+                            "These sections have no JSON with provenance yet; rerun their binary to add them:", ""]
+                           + [f"- {s.title} (`{s.path}`)" for s in waiting] + [""]))
+  return "\n".join(parts), used

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Reruns every measurement behind RESULTS.md and renders it again (binaries/report.py).
+#
+#   bash scripts/reproduce_results.sh            # the full runs into results/, then RESULTS.md
+#   bash scripts/reproduce_results.sh --quick    # small samples into runs/reproduce_quick/ (its own
+#                                                # RESULTS.md there; results/ is not touched)
+#
+# The full run's sample sizes are the ones RESULTS.md reports (Table 1: all 10,000 test images,
+# the iterative search on the first 1,000 with every method on the same subset). The λ sweep
+# trains P nine times and is the longest step; --skip_sweep leaves its JSON as it is.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+PY="${PYTHON:-python3}"
+export TF_CPP_MIN_LOG_LEVEL=2
+
+quick=0; skip_sweep=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --skip_sweep) skip_sweep=1 ;;
+    *) echo "error: $arg: unknown argument (use --quick, --skip_sweep)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$quick" = 1 ]; then
+  root="runs/reproduce_quick"; n_all=500; n_iter=100; clips=20; sweep_steps=50; sweep_images=100
+  bench=(--suites=inference_table4 --resolutions=32 --inference_batch_sizes=1 --max_iterative_seconds=20)
+else
+  root="."; n_all=10000; n_iter=1000; clips=200; sweep_steps=1000; sweep_images=500
+  bench=(--suites=gan_training,inference_table4 --max_iterative_seconds=240)
+fi
+out="$root/results"
+mkdir -p "$out"
+start=$(date +%s)
+step() { echo "[$(( $(date +%s) - start )) s] $*" >&2; }
+
+step "Table 1: every method on the first $n_iter test images"
+"$PY" -m binaries.evaluate --num_images="$n_iter" --batch_size=250 \
+  --methods=single,single+poisson,iterative+poisson,iterative,hybrid,hybrid+poisson,telea,navier_stokes \
+  --output_dir="$out/table1_fashion_mnist32_test1000" > /dev/null
+step "Table 1: the fast methods on $n_all test images"
+"$PY" -m binaries.evaluate --num_images="$n_all" --batch_size=250 \
+  --methods=single,single+poisson,hybrid,hybrid+poisson,telea,navier_stokes \
+  --output_dir="$out/table1_fashion_mnist32_test10000" > /dev/null
+step "Table 1: M_z and M_{z+S} on $n_iter test images"
+"$PY" -m binaries.evaluate --structural_prior=none,silhouette --methods=single,hybrid --num_images="$n_iter" \
+  --batch_size=250 --output_dir="$out/table1_structural_fashion_mnist32" > /dev/null
+step "Fig. 4: landmark curves"
+"$PY" -m binaries.evaluate --landmark_curves --output_dir="$out/landmark_curves" > /dev/null
+for motion in fixed moving; do
+  step "Table 3: $clips clips, $motion holes"
+  "$PY" -m binaries.evaluate --sequences --num_clips="$clips" --mask_motion="$motion" \
+    --sequence_models="M_{z+L}=hub_modules/fashion_mnist32/sequence_prior" \
+    --output_dir="$out/table3_moving_fashion_mnist32_$motion" > /dev/null
+done
+step "Table 4 and GAN throughput"
+"$PY" -m binaries.benchmark "${bench[@]}" --output_dir="$out/benchmark" > /dev/null
+if [ "$skip_sweep" = 0 ]; then
+  step "λ sweep on the validation split"
+  "$PY" -m binaries.sweep_lambdas --config=configs/fashion_mnist32_prior.py --lambda_realism=0,0.003,0.03 \
+    --lambda_gradient=0,1 --steps="$sweep_steps" --num_images="$sweep_images" --output_dir="$out/sweep_lambdas" > /dev/null
+fi
+"$PY" -m binaries.report --repo="$root"
+step "done"
