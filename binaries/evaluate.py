@@ -170,7 +170,7 @@ def main(argv):
       ratios=ratios, methods=_METHODS.value, extractor=extractor, batch_size=_BATCH_SIZE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, mask_kind=_MASK_KIND.value,
       hole_sizes=bool(_HOLE_SIZES.value), source=_SOURCE.value, split=_SPLIT.value, output_dir=_OUTPUT_DIR.value,
-      provenance=provenance.provenance(started=_STARTED)))
+      started=_STARTED))
 
 
 if __name__ == "__main__":

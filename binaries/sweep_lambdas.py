@@ -19,7 +19,6 @@ from ml_collections import config_flags
 
 from pgi_tf.evaluation import images as image_evaluation
 from pgi_tf.errors import InputError
-from pgi_tf.evaluation import provenance
 from pgi_tf.evaluation import tables
 from pgi_tf.inference import loading
 from pgi_tf.data import datasets
@@ -71,7 +70,7 @@ def main(argv):
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   print(tables.lambda_sweep_table(rows, steps=_STEPS.value, num_images=len(images), split=_SPLIT.value,
                                   output_dir=_OUTPUT_DIR.value,
-                                  provenance=provenance.provenance(started=started)))
+                                  started=started))
 
 if __name__ == "__main__":
   _main.run(main)

@@ -15,6 +15,7 @@ from pgi_tf import visualize
 from pgi_tf.errors import InputError
 from pgi_tf.evaluation import classification
 from pgi_tf.evaluation import images as image_evaluation
+from pgi_tf.evaluation import provenance
 from pgi_tf.inference import loading
 
 
@@ -50,9 +51,10 @@ def class_accuracy(models: loading.Models, images, labels, columns, *, seed: int
 def image_table(*, all_models: list[loading.Models], several_priors: bool, images, labels, label_rows: list[str],
                 ratios: list[float], methods: Sequence[str], extractor, batch_size: int, iterations: int | None,
                 refine_steps: int, seed: int, mask_kind: str, hole_sizes: bool, source: str, split: str,
-                output_dir: str, provenance: dict | None = None) -> str:
+                output_dir: str, started: float | None = None) -> str:
   """Table 1 (hole ratios) or Table 2 (hole sizes): every method for every model entry on the same
-  images and masks; writes table.md, results.json and grid.png; returns the Markdown."""
+  images and masks; writes table.md, results.json (with the run's provenance, timed from
+  `started`, the run's time.time() at start) and grid.png; returns the Markdown."""
   models = all_models[0]
   learned = any(image_evaluation.is_learned(m) for m in methods)
   learned_methods = [m for m in methods if image_evaluation.is_learned(m)]
@@ -97,7 +99,7 @@ def image_table(*, all_models: list[loading.Models], several_priors: bool, image
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
       {"rows": rows, "notes": notes, "models": models.record(), "class_predictor_top1": accuracy,
        "source": source, "split": split, "num_images": len(images), "seed": seed, "mask_kind": mask_kind,
-       "provenance": provenance or {}}, indent=2))
+       "provenance": provenance.provenance(started=started) if started is not None else {}}, indent=2))
   grid = image_evaluation.examples_grid(examples, hole_ratios=ratios, methods=shown_methods)
   visualize.save_png(os.path.join(output_dir, "grid.png"), grid, upscale=3)
   return markdown
@@ -119,7 +121,7 @@ def sequence_notes(*, rows: list[dict], clips: np.ndarray, masks: np.ndarray, mo
 
 
 def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str,
-                       provenance: dict | None = None) -> str:
+                       started: float | None = None) -> str:
   """The λ1 x λ2 grid of Eq. 7 (PSNR and FD at 10% and 40% holes); writes table.md and results.json."""
   lines = ["# λ sweep (Eq. 7) on the validation split", "",
            "| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
@@ -131,6 +133,7 @@ def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: 
   lines.append(f"\n{steps} steps per point; {num_images} images of split {split}.")
   files.write_text(os.path.join(output_dir, "table.md"), "\n".join(lines) + "\n")
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
-      {"rows": rows, "split": split, "num_images": num_images, "steps": steps, "provenance": provenance or {}},
+      {"rows": rows, "split": split, "num_images": num_images, "steps": steps,
+       "provenance": provenance.provenance(started=started) if started is not None else {}},
       indent=2))
   return "\n".join(lines)
