@@ -19,18 +19,4 @@ from configs import prior_defaults
 
 
 def get_config(arg: str | None = None):
-  config = prior_defaults.prior_config()
-  config.name = "cars64_prior"
-  config.generator = "runs/cars64/export/generator"          # stage 1: configs/cars64.py
-  config.discriminator = "runs/cars64/export/discriminator"
-  config.data.source = "cars"
-  config.data.resolution = 64
-  config.data.channels = 3
-  config.masks.kind = "square"
-  config.masks.size = 32       # §6.3: 32x32 training holes at 64 px
-  config.train.num_steps = 20000
-  if arg == "smoke":
-    config = prior_defaults.make_smoke(config)
-    config.data.resolution = 16  # tiny fixtures and a tiny G
-    config.masks.size = 8
-  return config
+  return prior_defaults.table1_64px_prior(name="cars64_prior", source="cars", arg=arg)

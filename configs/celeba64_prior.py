@@ -19,18 +19,4 @@ from configs import prior_defaults
 
 
 def get_config(arg: str | None = None):
-  config = prior_defaults.prior_config()
-  config.name = "celeba64_prior"
-  config.generator = "runs/celeba64/export/generator"          # stage 1: configs/celeba64.py
-  config.discriminator = "runs/celeba64/export/discriminator"
-  config.data.source = "celeba"
-  config.data.resolution = 64
-  config.data.channels = 3
-  config.masks.kind = "square"
-  config.masks.size = 32       # §6.3: 32x32 training holes at 64 px
-  config.train.num_steps = 20000
-  if arg == "smoke":
-    config = prior_defaults.make_smoke(config)
-    config.data.resolution = 16  # tiny fixtures and a tiny G
-    config.masks.size = 8
-  return config
+  return prior_defaults.table1_64px_prior(name="celeba64_prior", source="celeba", arg=arg)

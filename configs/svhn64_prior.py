@@ -19,18 +19,4 @@ from configs import prior_defaults
 
 
 def get_config(arg: str | None = None):
-  config = prior_defaults.prior_config()
-  config.name = "svhn64_prior"
-  config.generator = "runs/svhn64/export/generator"          # stage 1: configs/svhn64.py
-  config.discriminator = "runs/svhn64/export/discriminator"
-  config.data.source = "svhn"
-  config.data.resolution = 64
-  config.data.channels = 3
-  config.masks.kind = "square"
-  config.masks.size = 32       # §6.3: 32x32 training holes at 64 px
-  config.train.num_steps = 20000
-  if arg == "smoke":
-    config = prior_defaults.make_smoke(config)
-    config.data.resolution = 16  # tiny fixtures and a tiny G
-    config.masks.size = 8
-  return config
+  return prior_defaults.table1_64px_prior(name="svhn64_prior", source="svhn", arg=arg)

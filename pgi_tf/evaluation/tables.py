@@ -120,20 +120,26 @@ def sequence_notes(*, rows: list[dict], clips: np.ndarray, masks: np.ndarray, mo
           f"generator: {models.generator.handle} (frozen, the same for every row); {_machine()}"]
 
 
-def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str,
-                       started: float | None = None) -> str:
-  """The λ1 x λ2 grid of Eq. 7 (PSNR and FD at 10% and 40% holes); writes table.md and results.json."""
-  lines = ["# λ sweep (Eq. 7) on the validation split", "",
-           "| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
+def lambda_sweep_markdown(rows: list[dict], *, steps: int, num_images: int, split: str) -> str:
+  """The λ1 x λ2 grid of Eq. 7: PSNR and Fréchet distance at 10% and 40% holes per point."""
+  lines = ["| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
   for key in dict.fromkeys((r["lambda_realism"], r["lambda_gradient"]) for r in rows):
     cells = {r["hole_ratio"]: r for r in rows if (r["lambda_realism"], r["lambda_gradient"]) == key}
     fd = lambda ratio: f"{cells[ratio].get('frechet_distance', float('nan')):.3f}"
     lines.append(f"| {key[0]} | {key[1]} | {cells[0.1]['psnr_db']:.2f} | {cells[0.4]['psnr_db']:.2f} | "
                  f"{fd(0.1)} | {fd(0.4)} |")
   lines.append(f"\n{steps} steps per point; {num_images} images of split {split}.")
-  files.write_text(os.path.join(output_dir, "table.md"), "\n".join(lines) + "\n")
+  return "\n".join(lines)
+
+
+def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str,
+                       started: float | None = None) -> str:
+  """The λ sweep's table.md and results.json (with the run's provenance); returns the Markdown."""
+  text = "# λ sweep (Eq. 7) on the validation split\n\n" + lambda_sweep_markdown(
+      rows, steps=steps, num_images=num_images, split=split)
+  files.write_text(os.path.join(output_dir, "table.md"), text + "\n")
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
       {"rows": rows, "split": split, "num_images": num_images, "steps": steps,
        "provenance": provenance.provenance(started=started) if started is not None else {}},
       indent=2))
-  return "\n".join(lines)
+  return text
