@@ -12,13 +12,13 @@ from binaries import _main  # noqa: F401
 
 import itertools
 import os
-import time
 
 from absl import flags
 from ml_collections import config_flags
 
 from pgi_tf.evaluation import images as image_evaluation
 from pgi_tf.errors import InputError
+from pgi_tf.evaluation import provenance
 from pgi_tf.evaluation import tables
 from pgi_tf.inference import loading
 from pgi_tf.data import datasets
@@ -40,7 +40,7 @@ flags.mark_flags_as_required(["config"])
 
 def main(argv):
   del argv
-  started = time.time()
+  run = provenance.start()
   if _SPLIT.value == "test":
     raise InputError("--split=test: choices are made on the validation split; the test split only reports")
   base = _CONFIG.value
@@ -70,7 +70,7 @@ def main(argv):
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   print(tables.lambda_sweep_table(rows, steps=_STEPS.value, num_images=len(images), split=_SPLIT.value,
                                   output_dir=_OUTPUT_DIR.value,
-                                  started=started))
+                                  run=run))
 
 if __name__ == "__main__":
   _main.run(main)
