@@ -26,7 +26,9 @@ from pgi_tf.train import prior
 from pgi_tf.metrics import extractors
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Stage-2 preset.")
-_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_lambdas", "Work and report directory.")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_lambdas", "Where table.md and results.json go.")
+_WORKDIR = flags.DEFINE_string("workdir", "", "Where each grid point's P is trained ('' = the output directory); "
+                               "keep checkpoints out of results/.")
 _LAMBDA_REALISM = flags.DEFINE_list("lambda_realism", ["0", "0.003", "0.03"], "λ1 grid.")
 _LAMBDA_GRADIENT = flags.DEFINE_list("lambda_gradient", ["0", "0.3", "1"], "λ2 grid.")
 _STEPS = flags.DEFINE_integer("steps", 1500, "Training steps per grid point.")
@@ -54,7 +56,7 @@ def main(argv):
     config.loss.lambda_realism, config.loss.lambda_gradient = l1, l2
     config.train.num_steps = _STEPS.value
     config.train.sample_every = _STEPS.value
-    workdir = os.path.join(_OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
+    workdir = os.path.join(_WORKDIR.value or _OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
     prior.train(config, workdir=workdir)
     models = loading.load_models(generator=config.generator, discriminator=config.discriminator,
                                        photo_realism_policy=config.photo_realism,
