@@ -13,7 +13,6 @@ from binaries import _main  # noqa: F401
 
 import json
 import os
-import time
 
 from absl import flags
 
@@ -39,7 +38,7 @@ _GENERATOR = flags.DEFINE_string(
 
 def main(argv):
   del argv
-  started = time.time()
+  run = provenance.start()
   unknown = [s for s in _SUITES.value if s not in benchmarks.SUITES]
   if unknown:
     raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(sorted(benchmarks.SUITES))}")
@@ -54,7 +53,7 @@ def main(argv):
           batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
           max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
           **resolutions)
-  record = provenance.provenance(started=started)
+  record = run.record()
   machine = record["machine"]
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   report = {"machine": machine, "rows": rows, "provenance": record}

@@ -17,7 +17,6 @@ examples.png and examples.gif (one clip: input | each model | ground truth).
 from binaries import _main  # noqa: F401
 
 import json
-import time
 
 from absl import flags
 
@@ -86,13 +85,13 @@ _VIDEO_FD_EXTRACTOR = flags.DEFINE_string(
     "dir>, savedmodel:<dir>; '' = skip (the I3D weights of the paper's video-FID are not available offline).")
 
 
-_STARTED = time.time()
+_RUN = provenance.start()  # command and git revision of the code that runs
 
 
 def landmark_curves_main() -> None:
   refiner = hub.load_keypoint_refiner(_LANDMARK_REFINER.value, flag="--landmark_refiner")
   result = landmark_evaluation.landmark_curves(refiner=refiner, seed=_SEED.value)
-  result["provenance"] = provenance.provenance(started=_STARTED)
+  result["provenance"] = _RUN.record()
   paths = landmark_evaluation.write_curves(result, _OUTPUT_DIR.value)
   summary = {"held_out_mean_rle": result["held_out"]["mean_rle"],
              "astronaut_mean_rle": result["astronaut"]["mean_rle"], "files": paths}
@@ -128,7 +127,7 @@ def sequences_main() -> None:
                                         outputs=outputs, title="Sequence inpainting ablation (Table 3 layout)",
                                         record={"split": _SPLIT.value, "num_clips": len(clips), "seed": _SEED.value,
                                                 "mask_motion": _MASK_MOTION.value,
-                                                "provenance": provenance.provenance(started=_STARTED)})
+                                                "provenance": _RUN.record()})
   print(open(paths["table.md"]).read())
 
 
@@ -170,7 +169,7 @@ def main(argv):
       ratios=ratios, methods=_METHODS.value, extractor=extractor, batch_size=_BATCH_SIZE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, mask_kind=_MASK_KIND.value,
       hole_sizes=bool(_HOLE_SIZES.value), source=_SOURCE.value, split=_SPLIT.value, output_dir=_OUTPUT_DIR.value,
-      started=_STARTED))
+      run=_RUN))
 
 
 if __name__ == "__main__":

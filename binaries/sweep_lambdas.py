@@ -12,13 +12,13 @@ from binaries import _main  # noqa: F401
 
 import itertools
 import os
-import time
 
 from absl import flags
 from ml_collections import config_flags
 
 from pgi_tf.evaluation import images as image_evaluation
 from pgi_tf.errors import InputError
+from pgi_tf.evaluation import provenance
 from pgi_tf.evaluation import tables
 from pgi_tf.inference import loading
 from pgi_tf.data import datasets
@@ -26,7 +26,9 @@ from pgi_tf.train import prior
 from pgi_tf.metrics import extractors
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Stage-2 preset.")
-_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_lambdas", "Work and report directory.")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_lambdas", "Where table.md and results.json go.")
+_WORKDIR = flags.DEFINE_string("workdir", "", "Where each grid point's P is trained ('' = the output directory); "
+                               "keep checkpoints out of results/.")
 _LAMBDA_REALISM = flags.DEFINE_list("lambda_realism", ["0", "0.003", "0.03"], "λ1 grid.")
 _LAMBDA_GRADIENT = flags.DEFINE_list("lambda_gradient", ["0", "0.3", "1"], "λ2 grid.")
 _STEPS = flags.DEFINE_integer("steps", 1500, "Training steps per grid point.")
@@ -40,7 +42,7 @@ flags.mark_flags_as_required(["config"])
 
 def main(argv):
   del argv
-  started = time.time()
+  run = provenance.start()
   if _SPLIT.value == "test":
     raise InputError("--split=test: choices are made on the validation split; the test split only reports")
   base = _CONFIG.value
@@ -54,7 +56,7 @@ def main(argv):
     config.loss.lambda_realism, config.loss.lambda_gradient = l1, l2
     config.train.num_steps = _STEPS.value
     config.train.sample_every = _STEPS.value
-    workdir = os.path.join(_OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
+    workdir = os.path.join(_WORKDIR.value or _OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
     prior.train(config, workdir=workdir)
     models = loading.load_models(generator=config.generator, discriminator=config.discriminator,
                                        photo_realism_policy=config.photo_realism,
@@ -70,7 +72,7 @@ def main(argv):
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   print(tables.lambda_sweep_table(rows, steps=_STEPS.value, num_images=len(images), split=_SPLIT.value,
                                   output_dir=_OUTPUT_DIR.value,
-                                  started=started))
+                                  run=run))
 
 if __name__ == "__main__":
   _main.run(main)

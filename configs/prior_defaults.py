@@ -69,3 +69,24 @@ def make_smoke(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   config.train.sample_every = 5
   config.train.sample_grid_size = 8
   return config
+
+
+def table1_64px_prior(*, name: str, source: str, arg: str | None) -> ml_collections.ConfigDict:
+  """Table 1's stage 2 at 64 px (SVHN, Stanford Cars, CelebA): P against the frozen DCGAN of
+  configs/<name without _prior>.py, on 32x32 training holes at random places (§6.3)."""
+  stage1 = name[:-len("_prior")]
+  config = prior_config()
+  config.name = name
+  config.generator = f"runs/{stage1}/export/generator"          # stage 1: configs/<stage1>.py
+  config.discriminator = f"runs/{stage1}/export/discriminator"
+  config.data.source = source
+  config.data.resolution = 64
+  config.data.channels = 3
+  config.masks.kind = "square"
+  config.masks.size = 32       # §6.3: 32x32 training holes at 64 px
+  config.train.num_steps = 20000
+  if arg == "smoke":
+    config = make_smoke(config)
+    config.data.resolution = 16  # tiny fixtures and a tiny G
+    config.masks.size = 8
+  return config

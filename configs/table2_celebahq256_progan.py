@@ -4,15 +4,15 @@ Paper: P trained with Eq. 7 against a frozen pretrained PG-GAN (generator and it
 CelebA-HQ resized to 256x256; training holes are random rectangles whose smaller side is
 96-128 px, at random places; 10,000 test images; Table 2 reports FID with 96x96 and 128x128
 holes (PIC, GIP, MC-CNN as peers).
-Run (GPU machine, real module; step by step in README "Table 2 on a GPU machine"):
+Run (GPU machine, real module; step by step in README "On a GPU machine with network"):
          python -m binaries.train_critic --config=configs/critic_celebahq256_progan.py \
              --config.data.data_dir=/data/celeba_hq --workdir=runs/critic_celebahq256
          python -m binaries.train_prior --config=configs/table2_celebahq256_progan.py \
              --config.data.data_dir=/data/celeba_hq --workdir=runs/table2_celebahq256
 Smoke:   python -m binaries.train_prior --config=configs/table2_celebahq256_progan.py:smoke --workdir=/tmp/t2c
          (an offline stand-in of progan-128 at 16 px resized to 32, scikit-image photographs; no D)
-Expect:  not run here (no PG-GAN weights or CelebA-HQ offline). Paper Table 2 (FID, ours):
-         see ../shared/paper; evaluate with binaries/evaluate.py --hole_sizes=96,128 --mask_kind=square.
+Expect:  not run here (no PG-GAN weights or CelebA-HQ offline). Paper: Table 2 (FID).
+         Evaluate with binaries/evaluate.py --hole_sizes=96,128 --mask_kind=square.
 Differs from the paper: the only public TF-Hub PG-GAN (progan-128) draws 128x128 faces, so G's
 output is upsampled (bicubic) to 256 (`output_resolution`); pass --config.generator=/path/to/a
 256-px PG-GAN module with the same `default` signature and --config.output_resolution=0 to match

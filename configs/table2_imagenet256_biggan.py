@@ -6,7 +6,7 @@ the one a ResNet-101 fine-tuned on masked images predicts: configs/class_predict
 75.3% top-1 on masked vs 77% unmasked); ImageNet resized to 256x256, CENTRAL holes (objects
 are mostly centred), smaller side 96-128 px; 10,000 test images sampled equally across the
 validation classes; Table 2 reports FID for 96x96 and 128x128 holes, with actual and predicted labels.
-Run (GPU machine, real modules; step by step in README "Table 2 on a GPU machine"):
+Run (GPU machine, real modules; step by step in README "On a GPU machine with network"):
          python -m binaries.train_critic --config=configs/critic_imagenet256_biggan.py \
              --config.data.data_dir=/data/imagenet --workdir=runs/critic_imagenet256
          python -m binaries.train_prior --config=configs/table2_imagenet256_biggan.py \

@@ -4,7 +4,7 @@ Paper: FaceForensics videos, faces centre-cropped to 128x128; random rectangular
 sides in [0.35 l, 0.5 l], l = 128 (block packet loss); 150 test videos; the generator is a
 PG-GAN fine-tuned on FaceForensics frames; a CNN -> LSTM -> head predicts z for each frame of
 a window (Eq. 10); Table 3 reports video-FID (I3D).
-Run (GPU machine; step by step in README "Table 2 on a GPU machine", last step):
+Run (GPU machine; step by step in README "On a GPU machine with network", step 6):
          python -m binaries.train_critic --config=configs/critic_celebahq256_progan.py \
              --config.output_resolution=0 --config.data.resolution=128 \
              --config.data.data_dir=/data/faceforensics_frames_flat --workdir=runs/critic_ff128

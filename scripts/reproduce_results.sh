@@ -59,7 +59,8 @@ step "Table 4 and GAN throughput"
 if [ "$skip_sweep" = 0 ]; then
   step "λ sweep on the validation split"
   "$PY" -m binaries.sweep_lambdas --config=configs/fashion_mnist32_prior.py --lambda_realism=0,0.003,0.03 \
-    --lambda_gradient=0,1 --steps="$sweep_steps" --num_images="$sweep_images" --output_dir="$out/sweep_lambdas" > /dev/null
+    --lambda_gradient=0,1 --steps="$sweep_steps" --num_images="$sweep_images" --output_dir="$out/sweep_lambdas" \
+    --workdir="runs/reproduce_sweep$([ "$quick" = 1 ] && echo _quick)" > /dev/null
 fi
 "$PY" -m binaries.report --repo="$root"
 step "done"

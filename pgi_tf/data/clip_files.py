@@ -34,12 +34,9 @@ FACEFORENSICS_SIZE = 128           # §6.4: "center cropped to 128x128"
 
 
 def _cv2():
+  """The OpenCV module, imported on first use."""
   import cv2  # lazy: OpenCV is needed only to decode videos and resize frames
   return cv2
-
-
-def _one_line(text) -> str:
-  return " ".join(str(text).split())
 
 
 def _natural_key(name: str):
@@ -51,8 +48,6 @@ def _natural_key(name: str):
 def natural_sorted(names: Sequence[str]) -> list[str]:
   """Names sorted with embedded numbers compared by value (frame2 before frame10)."""
   return sorted(names, key=_natural_key)
-
-
 
 
 def frame_files(path: str) -> list[str]:
@@ -121,11 +116,11 @@ def _open_video(path: str):
 
 def read_video(path: str, *, channels: int | None = None,
                max_frames: int | None = None) -> np.ndarray:
-  """A video file as one clip, float32 [T, H, W, C] in [-1, 1], decoded with _cv2().VideoCapture.
+  """A video file as one clip, float32 [T, H, W, C] in [-1, 1], decoded with cv2.VideoCapture.
 
   Args:
     path: any file the OpenCV build can decode (the pip wheels use FFmpeg).
-    channels: 3 or None for RGB, 1 for grey (_cv2().COLOR_BGR2GRAY). OpenCV always decodes to
+    channels: 3 or None for RGB, 1 for grey (cv2.COLOR_BGR2GRAY). OpenCV always decodes to
       3 channels, so both are accepted for every video.
     max_frames: decode at most this many frames from the start (None: all).
 
@@ -134,6 +129,7 @@ def read_video(path: str, *, channels: int | None = None,
   """
   if channels is not None:
     images_lib.check_channels(channels)
+  cv2 = _cv2()
   capture = _open_video(path)
   frames = []
   try:
@@ -142,11 +138,11 @@ def read_video(path: str, *, channels: int | None = None,
       if not ok or frame is None:
         break
       if frame.ndim == 2:  # some backends return grey frames for grey codecs
-        frame = _cv2().cvtColor(frame, _cv2().COLOR_GRAY2BGR)
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
       if channels == 1:
-        frames.append(_cv2().cvtColor(frame, _cv2().COLOR_BGR2GRAY)[:, :, None])
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[:, :, None])
       else:
-        frames.append(_cv2().cvtColor(frame, _cv2().COLOR_BGR2RGB))
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
   finally:
     capture.release()
   if not frames:
@@ -176,6 +172,7 @@ def video_frame_count(path: str) -> int:
 
 
 def is_video_file(path: str) -> bool:
+  """Whether `path` is a file with one of VIDEO_EXTENSIONS (case-insensitive)."""
   return os.path.isfile(path) and path.lower().endswith(VIDEO_EXTENSIONS)
 
 
@@ -237,8 +234,9 @@ def faceforensics_crop(frames, *, size: int = FACEFORENSICS_SIZE) -> np.ndarray:
   top, left = (height - side) // 2, (width - side) // 2
   square = frames[:, top:top + side, left:left + side]
   if side != size:
-    interpolation = _cv2().INTER_AREA if size < side else _cv2().INTER_LINEAR
-    square = np.stack([_cv2().resize(frame, (size, size), interpolation=interpolation)
+    cv2 = _cv2()
+    interpolation = cv2.INTER_AREA if size < side else cv2.INTER_LINEAR
+    square = np.stack([cv2.resize(frame, (size, size), interpolation=interpolation)
                        for frame in square]).reshape(len(square), size, size, channels)
   square = np.ascontiguousarray(square, dtype=np.float32)
   return square[0] if single else square

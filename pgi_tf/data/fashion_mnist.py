@@ -8,6 +8,7 @@ IDX layout (big-endian): magic = 0x0000 | type 0x08 (uint8) | ndim, then ndim ui
 then the data. Images: magic 2051 (ndim 3: N, 28, 28); labels: magic 2049 (ndim 1: N).
 Every field is checked, so a truncated or wrong file gives an InputError naming it.
 """
+
 import functools
 import gzip
 import os

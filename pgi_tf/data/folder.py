@@ -8,6 +8,7 @@ from pgi_tf.data import images as images_lib
 from pgi_tf.data.file_examples import FileExamples
 from pgi_tf.errors import InputError
 
+
 def folder_examples(*, data_dir: str, split: str, split_file: str | None = None,
                     with_labels: bool = False, channels: int | None = None) -> FileExamples:
   """The folder source's files (split rule: `pgi_tf.data.datasets`)."""

@@ -11,6 +11,7 @@ Channel policy (`load_image`, `check_image_file`, the folder reader):
   * A 1-channel file where the model needs 3 (or the reverse) is an error: silently tiling a
     grey image or throwing colour away would train the model on data it was not meant for.
 """
+
 import concurrent.futures
 import os
 from typing import Sequence

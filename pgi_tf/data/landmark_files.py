@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pgi_tf.data.landmarks import NUM_FACE_LANDMARKS
 from pgi_tf.errors import InputError
 
 CELEBA_LANDMARK_NAMES = ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
+PathLike = str | os.PathLike
 
 
-def _check_point_count(points: np.ndarray, path, num_points: int) -> np.ndarray:
+def _check_point_count(points: np.ndarray, path: PathLike, num_points: int) -> np.ndarray:
   if points.ndim < 2 or points.shape[-1] != 2:
     raise InputError(f"{path}: expected points of shape [{num_points}, 2] or [N, {num_points}, 2], "
                      f"got {list(points.shape)}")
@@ -28,7 +30,7 @@ def _check_point_count(points: np.ndarray, path, num_points: int) -> np.ndarray:
   return points.astype(np.float32)
 
 
-def _read_text(path) -> str:
+def _read_text(path: PathLike) -> str:
   try:
     with open(path, "r", encoding="utf-8") as f:
       return f.read()
@@ -38,7 +40,7 @@ def _read_text(path) -> str:
     raise InputError(f"{path}: not a text file") from None
 
 
-def read_pts(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
+def read_pts(path: PathLike, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   """Reads an iBUG `.pts` file -> float32 [num_points, 2], coordinates as stored (1-based).
 
   Format (300-W, LS3D-W):
@@ -82,7 +84,7 @@ def read_pts(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   return _check_point_count(np.array(rows, np.float64).reshape(-1, 2), path, num_points)
 
 
-def write_pts(path, points) -> None:
+def write_pts(path: PathLike, points: ArrayLike) -> None:
   """Writes [N_K, 2] points as an iBUG `.pts` file (the inverse of `read_pts`)."""
   points = np.asarray(points, np.float64)
   if points.ndim != 2 or points.shape[1] != 2:
@@ -94,7 +96,7 @@ def write_pts(path, points) -> None:
     f.write("\n".join(lines) + "\n")
 
 
-def read_npy(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
+def read_npy(path: PathLike, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   """Reads landmarks saved with `np.save`: [num_points, 2] or [N, num_points, 2] -> float32."""
   try:
     points = np.load(path, allow_pickle=False)
@@ -108,7 +110,7 @@ def read_npy(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   return _check_point_count(np.asarray(points, np.float64), path, num_points)
 
 
-def read_t7(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
+def read_t7(path: PathLike, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   """Reads an LS3D-W Torch7 `.t7` annotation (a [68, 2] tensor) -> float32 [num_points, 2].
 
   Needs the optional package `torchfile` (pip install torchfile), imported only here.
@@ -130,7 +132,7 @@ def read_t7(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
 _READERS = {".pts": read_pts, ".npy": read_npy, ".t7": read_t7}
 
 
-def read_landmarks(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
+def read_landmarks(path: PathLike, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   """Reads a landmark file by its suffix: `.pts` (iBUG/LS3D-W), `.npy` or `.t7` (LS3D-W)."""
   suffix = os.path.splitext(str(path))[1].lower()
   if suffix not in _READERS:
@@ -138,7 +140,7 @@ def read_landmarks(path, *, num_points: int = NUM_FACE_LANDMARKS) -> np.ndarray:
   return _READERS[suffix](path, num_points=num_points)
 
 
-def read_celeba_landmarks(path) -> tuple[list[str], np.ndarray]:
+def read_celeba_landmarks(path: PathLike) -> tuple[list[str], np.ndarray]:
   """Reads CelebA's `list_landmarks_align_celeba.txt` (or `list_landmarks_celeba.txt`).
 
   Format: a line with the image count, a line with the 10 column names

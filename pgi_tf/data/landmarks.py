@@ -20,8 +20,8 @@ Subtract 1 from .pts coordinates before mixing them with dlib detections on the 
 
 from __future__ import annotations
 
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pgi_tf.errors import InputError
 
@@ -96,7 +96,7 @@ MEAN_FACE_DEPTH = np.array([
 # --------------------------------------------------------------------------------------------
 
 
-def _box_origin_size(box) -> tuple[np.ndarray, np.ndarray]:
+def _box_origin_size(box: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
   box = np.asarray(box, np.float64)
   if box.shape[-1] != 4:
     raise InputError(f"box: expected (left, top, right, bottom), got shape {list(box.shape)}")
@@ -107,7 +107,7 @@ def _box_origin_size(box) -> tuple[np.ndarray, np.ndarray]:
   return origin, size
 
 
-def normalize_to_box(points, box) -> np.ndarray:
+def normalize_to_box(points: ArrayLike, box: ArrayLike) -> np.ndarray:
   """Pixels -> [0, 1] coordinates in the face box: (p - (left, top)) / (width, height).
 
   Args:
@@ -122,13 +122,13 @@ def normalize_to_box(points, box) -> np.ndarray:
   return ((np.asarray(points, np.float64) - origin) / size).astype(np.float32)
 
 
-def denormalize(points, box) -> np.ndarray:
+def denormalize(points: ArrayLike, box: ArrayLike) -> np.ndarray:
   """The inverse of `normalize_to_box`: [0, 1] box coordinates -> pixels."""
   origin, size = _box_origin_size(box)
   return (np.asarray(points, np.float64) * size + origin).astype(np.float32)
 
 
-def landmark_box(points, *, margin: float = 0.0) -> np.ndarray:
+def landmark_box(points: ArrayLike, *, margin: float = 0.0) -> np.ndarray:
   """Tight (left, top, right, bottom) box of [..., N_K, 2] points, grown by `margin` x size per side.
 
   LS3D-W ships landmarks without detector boxes; this box stands in for the face box there.
@@ -144,7 +144,7 @@ def landmark_box(points, *, margin: float = 0.0) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def keypoints_visible(points, masks) -> np.ndarray:
+def keypoints_visible(points: ArrayLike, masks: ArrayLike) -> np.ndarray:
   """Which keypoints fall on known pixels of a mask (M = 1 on the hole).
 
   Args:
@@ -176,7 +176,7 @@ def keypoints_visible(points, masks) -> np.ndarray:
   return visible[0] if unbatched else visible
 
 
-def apply_switches(points, visible) -> tuple[np.ndarray, np.ndarray]:
+def apply_switches(points: ArrayLike, visible: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
   """§4.2's input encoding: hidden points become x = y = 0 with switch d = 0, others keep d = 1.
 
   Args:
@@ -194,7 +194,7 @@ def apply_switches(points, visible) -> tuple[np.ndarray, np.ndarray]:
   return points * switches[..., None], switches
 
 
-def drop_keypoints(rng: np.random.Generator, points, *,
+def drop_keypoints(rng: np.random.Generator, points: ArrayLike, *,
                    keep_probability: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
   """Training-time random dropping (§4.2): each switch is on with probability `keep_probability`.
 
@@ -216,7 +216,7 @@ def drop_keypoints(rng: np.random.Generator, points, *,
 # --------------------------------------------------------------------------------------------
 
 
-def eye_centres(points) -> tuple[np.ndarray, np.ndarray]:
+def eye_centres(points: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
   """Centres of the two eyes of [..., 68, 2] points: means of points 36-41 and 42-47."""
   points = np.asarray(points, np.float64)
   if points.shape[-2:] != (NUM_FACE_LANDMARKS, 2):
@@ -224,7 +224,7 @@ def eye_centres(points) -> tuple[np.ndarray, np.ndarray]:
   return points[..., 36:42, :].mean(axis=-2), points[..., 42:48, :].mean(axis=-2)
 
 
-def inter_ocular_distance(points) -> np.ndarray:
+def inter_ocular_distance(points: ArrayLike) -> np.ndarray:
   """IOD (§6.2): distance between the eye centres (means of points 36-41 and 42-47), [...]."""
   right, left = eye_centres(points)
   return np.linalg.norm(left - right, axis=-1)
@@ -249,7 +249,7 @@ def _rotation_matrices(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> 
   return roll_matrix @ pitch_matrix @ yaw_matrix
 
 
-def _tight_box_centre(points) -> np.ndarray:
+def _tight_box_centre(points: ArrayLike) -> np.ndarray:
   points = np.asarray(points, np.float64)
   return 0.5 * (points.min(axis=-2, keepdims=True) + points.max(axis=-2, keepdims=True))
 
@@ -266,7 +266,8 @@ def synthetic_face_shapes(rng: np.random.Generator, count: int, *,
                           brow_raise_range: tuple[float, float] = (-0.02, 0.05),
                           max_eye_closure: float = 1.0,
                           point_noise_std: float = 0.004,
-                          return_parameters: bool = False):
+                          return_parameters: bool = False,
+                          ) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
   """Realistic 68-point face shapes in [0, 1] face box coordinates, made offline (no data set).
 
   Stands in for LS3D-W in tests and benchmarks. How a shape is made, in order:
@@ -301,6 +302,29 @@ def synthetic_face_shapes(rng: np.random.Generator, count: int, *,
   """
   if count < 0:
     raise InputError(f"count={count}: must be >= 0")
+  parameters, noise = _draw_face_parameters(
+      rng, count, max_yaw_degrees=max_yaw_degrees, max_pitch_degrees=max_pitch_degrees,
+      roll_std_degrees=roll_std_degrees, scale_range=scale_range, max_translation=max_translation,
+      max_aspect_change=max_aspect_change, max_mouth_opening=max_mouth_opening, max_smile=max_smile,
+      brow_raise_range=brow_raise_range, max_eye_closure=max_eye_closure,
+      point_noise_std=point_noise_std)
+  frontal = _frontal_face_with_expression(parameters)
+  shapes = _posed_and_framed(frontal, parameters, noise).astype(np.float32)
+  if not return_parameters:
+    return shapes
+  return shapes, parameters
+
+
+def _draw_face_parameters(rng: np.random.Generator, count: int, *, max_yaw_degrees: float,
+                          max_pitch_degrees: float, roll_std_degrees: float,
+                          scale_range: tuple[float, float], max_translation: float,
+                          max_aspect_change: float, max_mouth_opening: float, max_smile: float,
+                          brow_raise_range: tuple[float, float], max_eye_closure: float,
+                          point_noise_std: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+  """The random draws of `synthetic_face_shapes`: ({name: [count]}, noise [count, 68, 2]).
+
+  The draw order is part of the output (the same seed must give the same shapes).
+  """
   uniform = lambda low, high: rng.uniform(low, high, size=count)  # noqa: E731
   aspect = 1.0 + uniform(-max_aspect_change, max_aspect_change)
   mouth_opening = max_mouth_opening * uniform(0.0, 1.0) ** 2
@@ -314,7 +338,18 @@ def synthetic_face_shapes(rng: np.random.Generator, count: int, *,
   translation = np.stack([uniform(-max_translation, max_translation),
                           uniform(-max_translation, max_translation)], -1)
   noise = rng.normal(0.0, point_noise_std, size=(count, NUM_FACE_LANDMARKS, 2))
+  parameters = dict(yaw=yaw, pitch=pitch, roll=roll, scale=scale, translation_x=translation[:, 0],
+                    translation_y=translation[:, 1], aspect=aspect, mouth_opening=mouth_opening,
+                    smile=smile, brow_raise=brow_raise, eye_closure=eye_closure)
+  return parameters, noise
 
+
+def _frontal_face_with_expression(parameters: dict[str, np.ndarray]) -> np.ndarray:
+  """Steps 1-2 of `synthetic_face_shapes`: float64 [count, 68, 2], x centred on 0, y in box units."""
+  aspect, mouth_opening = parameters["aspect"], parameters["mouth_opening"]
+  smile, brow_raise, eye_closure = (parameters["smile"], parameters["brow_raise"],
+                                    parameters["eye_closure"])
+  count = aspect.shape[0]
   shapes = np.broadcast_to(MEAN_FACE_SHAPE.astype(np.float64), (count, NUM_FACE_LANDMARKS, 2)).copy()
   x, y = shapes[..., 0], shapes[..., 1]  # views into `shapes`
   x -= 0.5
@@ -331,24 +366,26 @@ def synthetic_face_shapes(rng: np.random.Generator, count: int, *,
   y[:, 17:27] -= brow_raise[:, None]
   for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
     y[:, upper] += eye_closure * (y[:, lower] - y[:, upper])
+  return shapes
+
+
+def _posed_and_framed(frontal: np.ndarray, parameters: dict[str, np.ndarray],
+                      noise: np.ndarray) -> np.ndarray:
+  """Steps 3-5 of `synthetic_face_shapes`: rotate and project, frame, add noise (float64)."""
+  x, y = frontal[..., 0], frontal[..., 1]
   # Pose: rotate (x, y - 0.5, depth) about the box centre and project orthographically.
-  depth = np.broadcast_to(MEAN_FACE_DEPTH.astype(np.float64) * aspect[:, None], x.shape)
+  depth = np.broadcast_to(MEAN_FACE_DEPTH.astype(np.float64) * parameters["aspect"][:, None], x.shape)
   points_3d = np.stack([x, y - 0.5, depth], -1)
-  rotated = (points_3d @ np.swapaxes(_rotation_matrices(yaw, pitch, roll), -1, -2))[..., :2]
+  rotations = _rotation_matrices(parameters["yaw"], parameters["pitch"], parameters["roll"])
+  rotated = (points_3d @ np.swapaxes(rotations, -1, -2))[..., :2]
   # A face detector centres its box on the face it sees: keep the centre of the points' tight
   # box where the frontal face has it (a turned face would otherwise drift towards one side).
   rotated += _tight_box_centre(MEAN_FACE_SHAPE - [0.5, 0.5]) - _tight_box_centre(rotated)
-  shapes = 0.5 + scale[:, None, None] * rotated + translation[:, None, :] + noise
-  shapes = shapes.astype(np.float32)
-  if not return_parameters:
-    return shapes
-  parameters = dict(yaw=yaw, pitch=pitch, roll=roll, scale=scale, translation_x=translation[:, 0],
-                    translation_y=translation[:, 1], aspect=aspect, mouth_opening=mouth_opening,
-                    smile=smile, brow_raise=brow_raise, eye_closure=eye_closure)
-  return shapes, parameters
+  translation = np.stack([parameters["translation_x"], parameters["translation_y"]], -1)
+  return 0.5 + parameters["scale"][:, None, None] * rotated + translation[:, None, :] + noise
 
 
-def yaw_proxy(points) -> np.ndarray:
+def yaw_proxy(points: ArrayLike) -> np.ndarray:
   """Horizontal offset of the nose tip (30) from the eyes' midpoint, in IODs: ~sin(yaw) * 0.4.
 
   0 for a frontal face; positive when the face turns so the nose moves to the image right.

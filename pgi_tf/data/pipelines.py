@@ -13,17 +13,19 @@ from pgi_tf.data import tfds_source
 from pgi_tf.data.file_examples import FileExamples, crop_for
 from pgi_tf.errors import InputError
 
+
 def check_batch_count(*, source: str, split: str, count: int, batch_size: int,
-                       drop_remainder: bool, repeat: bool) -> None:
+                      drop_remainder: bool, repeat: bool) -> None:
+  """InputError when a single pass with drop_remainder would yield no batch at all."""
   if drop_remainder and not repeat and count < batch_size:
     raise InputError(f"batch_size={batch_size}: larger than the {count} examples of {source} "
                      f"split {split}, so drop_remainder would yield no batch")
 
 
 def array_pipeline(images: np.ndarray, labels: np.ndarray, *,
-                    batch_transform: Callable[[tf.Tensor], tf.Tensor], batch_size: int,
-                    shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
-                    with_labels: bool, num_parallel_calls) -> tf.data.Dataset:
+                   batch_transform: Callable[[tf.Tensor], tf.Tensor], batch_size: int,
+                   shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
+                   with_labels: bool, num_parallel_calls: int) -> tf.data.Dataset:
   """Shuffles indices and gathers whole batches from in-memory uint8 arrays."""
   images_tensor = tf.constant(images)
   labels_tensor = tf.constant(np.asarray(labels, np.int32))
@@ -45,8 +47,8 @@ def array_pipeline(images: np.ndarray, labels: np.ndarray, *,
 
 
 def example_pipeline(dataset: tf.data.Dataset, *, count: int, load: Callable, batch_size: int,
-                      shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
-                      num_parallel_calls, shuffle_buffer: int | None = None) -> tf.data.Dataset:
+                     shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
+                     num_parallel_calls: int, shuffle_buffer: int | None = None) -> tf.data.Dataset:
   """shuffle -> repeat -> parallel `load` -> batch -> prefetch."""
   if shuffle:
     dataset = dataset.shuffle(shuffle_buffer or max(count, 1), seed=seed,
@@ -59,7 +61,8 @@ def example_pipeline(dataset: tf.data.Dataset, *, count: int, load: Callable, ba
 
 
 def file_pipeline(examples: FileExamples, *, resolution: int, channels: int,
-                   with_labels: bool, **pipeline_args) -> tf.data.Dataset:
+                  with_labels: bool, **pipeline_args) -> tf.data.Dataset:
+  """Decode, crop (`examples.crop`) and resize each file in parallel, then batch (`example_pipeline`)."""
   crop = crop_for(examples.crop)
 
   def load(path, box, label):
@@ -73,7 +76,9 @@ def file_pipeline(examples: FileExamples, *, resolution: int, channels: int,
   return example_pipeline(dataset, count=len(examples.paths), load=load, **pipeline_args)
 
 
-def fashion_batch_transform(*, resolution: int, pad_to_32: bool = True):
+def fashion_batch_transform(*, resolution: int,
+                            pad_to_32: bool = True) -> Callable[[tf.Tensor], tf.Tensor]:
+  """uint8 [B, 28, 28] Fashion-MNIST batch -> float32 [B, R, R, 1] in [-1, 1]."""
   def transform(batch_uint8):
     batch = batch_uint8[..., None]  # [B, 28, 28, 1]
     if pad_to_32:
@@ -84,12 +89,14 @@ def fashion_batch_transform(*, resolution: int, pad_to_32: bool = True):
   return transform
 
 
-def svhn_batch_transform(*, resolution: int):
+def svhn_batch_transform(*, resolution: int) -> Callable[[tf.Tensor], tf.Tensor]:
+  """uint8 [B, 32, 32, 3] SVHN batch -> float32 [B, R, R, 3] in [-1, 1]."""
   return lambda batch_uint8: images_lib.resize_to_model(batch_uint8, resolution=resolution)
 
 
 def tfds_pipeline(*, name: str, data_dir: str | None, split: str, resolution: int,
                   channels: int, with_labels: bool, **pipeline_args) -> tf.data.Dataset:
+  """A prepared TFDS split, cropped per dataset (`tfds_source.crop_example`) and resized to R."""
   source = f"tfds:{name}"
   count = tfds_source.count_tfds(name=name, data_dir=data_dir, split=split)
   file_channels = tfds_source.image_channels(name=name, data_dir=data_dir)
@@ -98,9 +105,9 @@ def tfds_pipeline(*, name: str, data_dir: str | None, split: str, resolution: in
   if with_labels and not tfds_source.has_labels(name=name, data_dir=data_dir):
     raise InputError(f"with_labels: {source} has no 'label' feature")
   check_batch_count(source=source, split=split, count=count,
-                     batch_size=pipeline_args["batch_size"],
-                     drop_remainder=pipeline_args["drop_remainder"],
-                     repeat=pipeline_args["repeat"])
+                    batch_size=pipeline_args["batch_size"],
+                    drop_remainder=pipeline_args["drop_remainder"],
+                    repeat=pipeline_args["repeat"])
   dataset = tfds_source.load_tfds(name=name, data_dir=data_dir, split=split,
                                   shuffle_files=pipeline_args["shuffle"],
                                   seed=pipeline_args["seed"])
@@ -113,4 +120,4 @@ def tfds_pipeline(*, name: str, data_dir: str | None, split: str, resolution: in
 
   # Decoded images are large: a bounded buffer on top of TFDS's file shuffling.
   return example_pipeline(dataset, count=count, load=load,
-                           shuffle_buffer=min(max(count, 1), 10_000), **pipeline_args)
+                          shuffle_buffer=min(max(count, 1), 10_000), **pipeline_args)

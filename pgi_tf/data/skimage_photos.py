@@ -17,7 +17,7 @@ PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immu
 
 
 def _photo(name: str) -> np.ndarray:
-  from skimage import data  # late: only this source needs scikit-image
+  from skimage import data  # lazy: scikit-image is optional, only this source needs it
   image = getattr(data, name)()
   return image[0] if isinstance(image, tuple) else image  # stereo_motorcycle: (left, right, disparity)
 

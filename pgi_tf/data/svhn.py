@@ -9,7 +9,9 @@ import scipy.io
 
 from pgi_tf.errors import InputError
 
+
 def svhn_path(*, data_dir: str, split: str) -> str:
+  """`<data_dir>/<split>_32x32.mat`; InputError naming it when it does not exist."""
   path = os.path.join(data_dir, f"{split}_32x32.mat")
   if not os.path.isfile(path):
     raise InputError(f"{path}: SVHN file not found")

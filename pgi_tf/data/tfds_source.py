@@ -5,7 +5,7 @@ absence, an unknown name or data that has not been prepared under `data_dir` bec
 one-line InputError. Nothing is downloaded (`download_and_prepare` is never called): the
 data must already be in TFDS's directory (`data_dir`, default ~/tensorflow_datasets).
 
-Per-dataset crops follow the paper (§6.3) and the file readers in `datasets.py`:
+Per-dataset crops follow the paper (§6.3) and the file readers (`celeba`, `cars`, `imagenet`):
   * celeb_a: aligned images, centred 108x108 face box (`images.celeba_aligned_face_crop`).
   * cars196: the annotated car bounding box (the `bbox` feature, normalised
     [ymin, xmin, ymax, xmax]).
@@ -14,6 +14,7 @@ Per-dataset crops follow the paper (§6.3) and the file readers in `datasets.py`
     tests ImageNet on its validation set, so `split="test"` reads `validation` too).
   * any other name: no crop, the whole image is resized to R x R.
 """
+
 from typing import Any
 
 import tensorflow as tf

@@ -46,9 +46,21 @@ def machine() -> dict:
           "gpus": len(tf.config.list_physical_devices("GPU"))}
 
 
-def provenance(*, started: float, argv: list[str] | None = None) -> dict:
-  """The record for a results JSON; `started` is the run's time.time() at start."""
-  git = git_revision()
-  return {"command": command_line(argv), "git_revision": git["revision"], "git_dirty": git["dirty"],
-          "machine": machine(), "wall_time_s": round(time.time() - started, 1),
-          "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+class Run:
+  """One run's provenance: the command and the git revision are taken when the run starts (the
+  code that ran), the wall time and finishing time when `record()` is called (at writing)."""
+
+  def __init__(self, argv: list[str] | None = None):
+    self.started = time.time()
+    self.command = command_line(argv)
+    self.git = git_revision()
+
+  def record(self) -> dict:
+    return {"command": self.command, "git_revision": self.git["revision"], "git_dirty": self.git["dirty"],
+            "machine": machine(), "wall_time_s": round(time.time() - self.started, 1),
+            "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def start(argv: list[str] | None = None) -> Run:
+  """Call when the run starts; `.record()` when its results are written."""
+  return Run(argv)

@@ -18,6 +18,7 @@ from typing import Callable
 
 from pgi_tf.evaluation import benchmarks
 from pgi_tf.evaluation import images as image_evaluation
+from pgi_tf.evaluation import tables
 from pgi_tf.evaluation import video as video_evaluation
 
 RESULTS_FILE = "RESULTS.md"
@@ -64,15 +65,8 @@ def _landmark_curves(data: dict) -> str:
 
 
 def _lambda_sweep(data: dict) -> str:
-  rows = data["rows"]
-  lines = ["| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
-  for key in dict.fromkeys((r["lambda_realism"], r["lambda_gradient"]) for r in rows):
-    cells = {r["hole_ratio"]: r for r in rows if (r["lambda_realism"], r["lambda_gradient"]) == key}
-    fd = lambda ratio: f"{cells[ratio].get('frechet_distance', float('nan')):.3f}"
-    lines.append(f"| {key[0]} | {key[1]} | {cells[0.1]['psnr_db']:.2f} | {cells[0.4]['psnr_db']:.2f} | "
-                 f"{fd(0.1)} | {fd(0.4)} |")
-  lines.append(f"\n{data['steps']} steps per point; {data['num_images']} images of split {data['split']}.")
-  return "\n".join(lines)
+  return tables.lambda_sweep_markdown(data["rows"], steps=data["steps"], num_images=data["num_images"],
+                                      split=data["split"])
 
 
 SECTIONS = (

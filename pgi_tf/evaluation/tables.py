@@ -51,10 +51,10 @@ def class_accuracy(models: loading.Models, images, labels, columns, *, seed: int
 def image_table(*, all_models: list[loading.Models], several_priors: bool, images, labels, label_rows: list[str],
                 ratios: list[float], methods: Sequence[str], extractor, batch_size: int, iterations: int | None,
                 refine_steps: int, seed: int, mask_kind: str, hole_sizes: bool, source: str, split: str,
-                output_dir: str, started: float | None = None) -> str:
+                output_dir: str, run: provenance.Run | None = None) -> str:
   """Table 1 (hole ratios) or Table 2 (hole sizes): every method for every model entry on the same
-  images and masks; writes table.md, results.json (with the run's provenance, timed from
-  `started`, the run's time.time() at start) and grid.png; returns the Markdown."""
+  images and masks; writes table.md, results.json (with `run`'s provenance) and grid.png;
+  returns the Markdown."""
   models = all_models[0]
   learned = any(image_evaluation.is_learned(m) for m in methods)
   learned_methods = [m for m in methods if image_evaluation.is_learned(m)]
@@ -99,7 +99,7 @@ def image_table(*, all_models: list[loading.Models], several_priors: bool, image
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
       {"rows": rows, "notes": notes, "models": models.record(), "class_predictor_top1": accuracy,
        "source": source, "split": split, "num_images": len(images), "seed": seed, "mask_kind": mask_kind,
-       "provenance": provenance.provenance(started=started) if started is not None else {}}, indent=2))
+       "provenance": run.record() if run is not None else {}}, indent=2))
   grid = image_evaluation.examples_grid(examples, hole_ratios=ratios, methods=shown_methods)
   visualize.save_png(os.path.join(output_dir, "grid.png"), grid, upscale=3)
   return markdown
@@ -120,20 +120,26 @@ def sequence_notes(*, rows: list[dict], clips: np.ndarray, masks: np.ndarray, mo
           f"generator: {models.generator.handle} (frozen, the same for every row); {_machine()}"]
 
 
-def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str,
-                       started: float | None = None) -> str:
-  """The λ1 x λ2 grid of Eq. 7 (PSNR and FD at 10% and 40% holes); writes table.md and results.json."""
-  lines = ["# λ sweep (Eq. 7) on the validation split", "",
-           "| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
+def lambda_sweep_markdown(rows: list[dict], *, steps: int, num_images: int, split: str) -> str:
+  """The λ1 x λ2 grid of Eq. 7: PSNR and Fréchet distance at 10% and 40% holes per point."""
+  lines = ["| λ1 (realism) | λ2 (gradient) | PSNR 10% | PSNR 40% | FD 10% | FD 40% |", "|---|---|---|---|---|---|"]
   for key in dict.fromkeys((r["lambda_realism"], r["lambda_gradient"]) for r in rows):
     cells = {r["hole_ratio"]: r for r in rows if (r["lambda_realism"], r["lambda_gradient"]) == key}
     fd = lambda ratio: f"{cells[ratio].get('frechet_distance', float('nan')):.3f}"
     lines.append(f"| {key[0]} | {key[1]} | {cells[0.1]['psnr_db']:.2f} | {cells[0.4]['psnr_db']:.2f} | "
                  f"{fd(0.1)} | {fd(0.4)} |")
   lines.append(f"\n{steps} steps per point; {num_images} images of split {split}.")
-  files.write_text(os.path.join(output_dir, "table.md"), "\n".join(lines) + "\n")
+  return "\n".join(lines)
+
+
+def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: str, output_dir: str,
+                       run: provenance.Run | None = None) -> str:
+  """The λ sweep's table.md and results.json (with the run's provenance); returns the Markdown."""
+  text = "# λ sweep (Eq. 7) on the validation split\n\n" + lambda_sweep_markdown(
+      rows, steps=steps, num_images=num_images, split=split)
+  files.write_text(os.path.join(output_dir, "table.md"), text + "\n")
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
       {"rows": rows, "split": split, "num_images": num_images, "steps": steps,
-       "provenance": provenance.provenance(started=started) if started is not None else {}},
+       "provenance": run.record() if run is not None else {}},
       indent=2))
-  return "\n".join(lines)
+  return text

@@ -7,7 +7,7 @@ Where z comes from
                                     Table 3, the ablation without temporal guidance.
 Both then fill every frame with Eq. 8: Î^t = (1 - M^t) ⊙ I^t + M^t ⊙ G(z^t).
 
-Sliding windows (`pgi_tf.data.sequences.window_starts` / `merge_windows`)
+Sliding windows (`pgi_tf.data.windows.window_starts` / `merge_windows`)
   A clip of any length T is cut into windows of W frames with stride W - overlap; the last window
   ends at the clip's last frame, and a clip shorter than W is one window padded by repeating its
   last frame (the padding is dropped). The LSTM starts every window from the zero state, as in

@@ -1,5 +1,6 @@
 """Tests for pgi_tf.data.datasets (and fashion_mnist, tfds_source): shapes, ranges, crops,
 splits, determinism and every bad-input path, on real Fashion-MNIST and real-format fixtures."""
+
 import os
 import re
 import shutil
@@ -8,12 +9,14 @@ import types
 
 import numpy as np
 import pytest
+import scipy.io
 import tensorflow as tf
 from PIL import Image
 
 from pgi_tf.data import datasets
 from pgi_tf.data import fashion_mnist
 from pgi_tf.data import images as images_lib
+from pgi_tf.data import skimage_photos
 from pgi_tf.errors import InputError
 from tests import fixtures_data as fx
 
@@ -417,7 +420,6 @@ def test_svhn_errors(tmp_path):
   with pytest.raises(InputError, match=r"train_32x32.mat: SVHN file not found"):
     make(source="svhn", data_dir=str(tmp_path), split="train", resolution=64, channels=3)
   path = tmp_path / "train_32x32.mat"
-  import scipy.io  # pylint: disable=g-import-not-at-top
   scipy.io.savemat(str(path), {"X": np.zeros((32, 32, 3, 2), np.uint8),
                                "y": np.array([[0], [4]], np.uint8)})
   with pytest.raises(InputError, match=starts_with(path, r": y has values outside 1..10")):
@@ -518,8 +520,7 @@ def test_tfds_cars196_bbox_and_imagenet_split_with_fake_module(monkeypatch):
 
 
 def test_skimage_source_is_the_centre_crops_of_the_photographs():
-  from skimage import data
-  from pgi_tf.data import skimage_photos
+  from skimage import data  # lazy: scikit-image is optional, only this source needs it
   batch, labels = next(iter(datasets.make_image_dataset(
       source="skimage", data_dir=None, split="train", resolution=16, channels=3, batch_size=9,
       shuffle=False, repeat=False, with_labels=True)))

@@ -1,15 +1,18 @@
-"""Tests of pgi_tf.data.sequences: clip readers, FaceForensics protocol, moving Fashion-MNIST,
-tf.data pipelines and sliding windows."""
+"""Tests of clips: readers (clip_files), FaceForensics holes (clip_masks), moving Fashion-MNIST,
+the tf.data pipelines (sequences) and sliding windows (windows)."""
+
 import os
 
 import cv2
 import numpy as np
 import pytest
 
-from pgi_tf.data import fashion_mnist
 from pgi_tf.data import clip_files
-from pgi_tf.data import windows as clip_windows
+from pgi_tf.data import clip_masks
+from pgi_tf.data import fashion_mnist
+from pgi_tf.data import moving_fashion_mnist as moving_fmnist
 from pgi_tf.data import sequences
+from pgi_tf.data import windows as clip_windows
 from pgi_tf.errors import InputError
 from tests import fixtures_data
 
@@ -158,8 +161,8 @@ def test_rectangle_clip_masks_side_fractions_and_inside(height, width):
   rng = np.random.default_rng(0)
   for motion in ("fixed", "moving"):
     for _ in range(25):
-      masks = sequences.rectangle_clip_masks(rng, num_frames=6, height=height, width=width,
-                                             motion=motion)
+      masks = clip_masks.rectangle_clip_masks(rng, num_frames=6, height=height, width=width,
+                                              motion=motion)
       assert masks.shape == (6, height, width, 1) and masks.dtype == np.float32
       assert set(np.unique(masks)) <= {0.0, 1.0}
       boxes = []
@@ -179,8 +182,8 @@ def test_moving_rectangles_drift_with_bounded_steps():
   rng = np.random.default_rng(1)
   moved = 0
   for _ in range(20):
-    masks = sequences.rectangle_clip_masks(rng, num_frames=8, height=64, width=64,
-                                           motion="moving", max_step=3)
+    masks = clip_masks.rectangle_clip_masks(rng, num_frames=8, height=64, width=64,
+                                            motion="moving", max_step=3)
     corners = np.array([[np.nonzero(f)[0].min(), np.nonzero(f)[1].min()] for f in masks[..., 0]])
     steps = np.abs(np.diff(corners, axis=0))
     assert steps.max() <= 3
@@ -191,10 +194,10 @@ def test_moving_rectangles_drift_with_bounded_steps():
 def test_rectangle_mask_errors():
   rng = np.random.default_rng(0)
   with pytest.raises(InputError, match="motion='jitter'"):
-    sequences.rectangle_clip_masks(rng, num_frames=2, height=32, width=32, motion="jitter")
+    clip_masks.rectangle_clip_masks(rng, num_frames=2, height=32, width=32, motion="jitter")
   with pytest.raises(InputError, match="no integer side"):
-    sequences.rectangle_clip_masks(rng, num_frames=2, height=4, width=4,
-                                   min_side_fraction=0.3, max_side_fraction=0.45)
+    clip_masks.rectangle_clip_masks(rng, num_frames=2, height=4, width=4,
+                                    min_side_fraction=0.3, max_side_fraction=0.45)
 
 
 # ------------------------------------------------------------------------- moving Fashion-MNIST
@@ -203,29 +206,29 @@ def test_rectangle_mask_errors():
 def test_moving_fashion_mnist_deterministic_and_moving(tmp_path):
   data_dir = _fashion_dir(tmp_path)
   kwargs = dict(split="train", num_clips=4, num_frames=10, resolution=32, data_dir=data_dir)
-  clips, meta = sequences.moving_fashion_mnist(seed=3, return_metadata=True, **kwargs)
-  again = sequences.moving_fashion_mnist(seed=3, **kwargs)
-  other = sequences.moving_fashion_mnist(seed=4, **kwargs)
+  clips, meta = moving_fmnist.moving_fashion_mnist(seed=3, return_metadata=True, **kwargs)
+  again = moving_fmnist.moving_fashion_mnist(seed=3, **kwargs)
+  other = moving_fmnist.moving_fashion_mnist(seed=4, **kwargs)
   assert clips.shape == (4, 10, 32, 32, 1) and clips.dtype == np.float32
   assert clips.min() >= -1.0 and clips.max() <= 1.0
   np.testing.assert_array_equal(clips, again)
   assert not np.array_equal(clips, other)
   # Clip i depends only on (seed, split, i): a later slice reproduces it.
-  tail = sequences.moving_fashion_mnist(seed=3, first_clip=2, **{**kwargs, "num_clips": 2})
+  tail = moving_fmnist.moving_fashion_mnist(seed=3, first_clip=2, **{**kwargs, "num_clips": 2})
   np.testing.assert_array_equal(tail, clips[2:])
   positions = meta["positions"][:, :, 0]                 # [N, T, 2]
-  travel = 32 - sequences.default_item_size(32)
-  assert sequences.default_item_size(32) == 20
+  travel = 32 - moving_fmnist.default_item_size(32)
+  assert moving_fmnist.default_item_size(32) == 20
   assert positions.min() >= 0 and positions.max() <= travel
   velocities = np.abs(np.diff(positions, axis=1))
-  assert velocities.max() <= sequences.DEFAULT_MAX_SPEED
+  assert velocities.max() <= moving_fmnist.DEFAULT_MAX_SPEED
   assert all(velocities[i].sum() > 0 for i in range(4))  # every garment moves
 
 
 def test_moving_fashion_mnist_renders_source_images(tmp_path):
   data_dir = _fashion_dir(tmp_path)
   # item_size 28 = native: each frame must contain the source image exactly at its position.
-  clips, meta = sequences.moving_fashion_mnist(
+  clips, meta = moving_fmnist.moving_fashion_mnist(
       split="val", num_clips=3, num_frames=5, resolution=32, item_size=28, seed=0,
       data_dir=data_dir, return_metadata=True)
   train_file, _ = fashion_mnist.load_fashion_mnist(data_dir=data_dir, split="train")
@@ -245,9 +248,9 @@ def test_moving_fashion_mnist_splits_disjoint(tmp_path):
   data_dir = _fashion_dir(tmp_path)
   sources = {}
   for split in ("train", "val", "test"):
-    _, meta = sequences.moving_fashion_mnist(split=split, num_clips=40, num_frames=2,
-                                             items_per_clip=2, seed=0, data_dir=data_dir,
-                                             return_metadata=True)
+    _, meta = moving_fmnist.moving_fashion_mnist(split=split, num_clips=40, num_frames=2,
+                                                 items_per_clip=2, seed=0, data_dir=data_dir,
+                                                 return_metadata=True)
     sources[split] = set(meta["source_indices"].ravel().tolist())
   # train and val index the training file (rows 0..21 and 22..23); test indexes t10k.
   assert sources["train"] <= set(range(22)) and len(sources["train"]) > 10
@@ -258,10 +261,10 @@ def test_moving_fashion_mnist_splits_disjoint(tmp_path):
 @pytest.mark.skipif(not os.path.isdir(fashion_mnist.DEFAULT_DATA_DIR),
                     reason="real Fashion-MNIST not installed")
 def test_moving_fashion_mnist_real_split_rule():
-  _, train = sequences.moving_fashion_mnist(split="train", num_clips=30, num_frames=1, seed=0,
-                                            return_metadata=True)
-  _, val = sequences.moving_fashion_mnist(split="val", num_clips=30, num_frames=1, seed=0,
-                                          return_metadata=True)
+  _, train = moving_fmnist.moving_fashion_mnist(split="train", num_clips=30, num_frames=1, seed=0,
+                                                return_metadata=True)
+  _, val = moving_fmnist.moving_fashion_mnist(split="val", num_clips=30, num_frames=1, seed=0,
+                                              return_metadata=True)
   assert train["source_indices"].max() < 55000
   assert val["source_indices"].min() >= 55000 and val["source_indices"].max() < 60000
 
@@ -269,11 +272,11 @@ def test_moving_fashion_mnist_real_split_rule():
 def test_moving_fashion_mnist_errors(tmp_path):
   data_dir = _fashion_dir(tmp_path)
   with pytest.raises(InputError, match="max_speed=13"):
-    sequences.moving_fashion_mnist(split="train", num_clips=1, num_frames=2, seed=0,
-                                   data_dir=data_dir, max_speed=13)
+    moving_fmnist.moving_fashion_mnist(split="train", num_clips=1, num_frames=2, seed=0,
+                                       data_dir=data_dir, max_speed=13)
   with pytest.raises(InputError, match="split='dev'"):
-    sequences.moving_fashion_mnist(split="dev", num_clips=1, num_frames=2, seed=0,
-                                   data_dir=data_dir)
+    moving_fmnist.moving_fashion_mnist(split="dev", num_clips=1, num_frames=2, seed=0,
+                                       data_dir=data_dir)
 
 
 # ------------------------------------------------------------------------- tf.data
@@ -291,8 +294,8 @@ def test_clip_dataset_moving_fashion_mnist(tmp_path):
   # One unshuffled pass = the clips of moving_fashion_mnist, last batch short.
   one_pass = np.concatenate(list(sequences.make_clip_dataset(
       seed=5, shuffle=False, repeat=False, **kwargs).as_numpy_iterator()))
-  expected = sequences.moving_fashion_mnist(split="train", num_clips=6, num_frames=3,
-                                            resolution=16, seed=5, data_dir=data_dir)
+  expected = moving_fmnist.moving_fashion_mnist(split="train", num_clips=6, num_frames=3,
+                                                resolution=16, seed=5, data_dir=data_dir)
   np.testing.assert_array_equal(one_pass, expected)
   # channels=3 repeats the grey level (RGB generators).
   rgb = next(iter(sequences.make_clip_dataset(seed=5, shuffle=False, repeat=False, **{**kwargs, "channels": 3})))
@@ -342,6 +345,23 @@ def test_clip_mask_dataset():
   assert not np.array_equal(a[0], a[1])
   with pytest.raises(InputError, match="kind='free_form'"):
     sequences.make_clip_mask_dataset(seed=0, kind="free_form", **kwargs)
+
+
+def test_unknown_clip_source_is_an_error_and_the_table_is_complete(tmp_path):
+  assert sequences.SOURCES == ("moving_fashion_mnist", "folder") == tuple(sequences.CLIP_SOURCES)
+  assert all(callable(open_clips) for open_clips in sequences.CLIP_SOURCES.values())
+  for source in ("cifar", "Folder", ""):
+    with pytest.raises(InputError, match=r"^source='.*': choose one of moving_fashion_mnist, folder$"):
+      sequences.make_clip_dataset(source=source, split="train", num_frames=2, resolution=16, channels=1,
+                                  batch_size=1, seed=0, data_dir=str(tmp_path))
+
+
+def test_sequences_keeps_the_names_its_callers_use():
+  # binaries/inpaint.py, pgi_tf/evaluation/video.py, pgi_tf/inference/clips.py and
+  # scripts/behaviour_inputs.py reach these through `sequences`.
+  assert sequences.moving_fashion_mnist is moving_fmnist.moving_fashion_mnist
+  assert sequences.rectangle_clip_masks is clip_masks.rectangle_clip_masks
+  assert sequences.MASK_MOTIONS == clip_masks.MASK_MOTIONS == ("fixed", "moving")
 
 
 # ------------------------------------------------------------------------- sliding windows
