@@ -54,6 +54,13 @@ for motion in fixed moving; do
     --sequence_models="M_{z+L}=hub_modules/fashion_mnist32/sequence_prior" \
     --output_dir="$out/table3_moving_fashion_mnist32_$motion" > /dev/null
 done
+for motion in fixed moving; do
+  step "Table 3 structural rows: $clips clips, $motion holes"
+  "$PY" -m binaries.evaluate --sequences --num_clips="$clips" --mask_motion="$motion" \
+    --model_dir=hub_modules/fashion_mnist32_silhouette --structural_prior=silhouette \
+    --sequence_models="M_{z+S+L}=hub_modules/fashion_mnist32_silhouette/sequence_prior" \
+    --output_dir="$out/table3_structural_moving_fashion_mnist32_$motion" > /dev/null
+done
 step "Table 4 and GAN throughput"
 "$PY" -m binaries.benchmark "${bench[@]}" --output_dir="$out/benchmark" > /dev/null
 if [ "$skip_sweep" = 0 ]; then

@@ -220,8 +220,14 @@ def poisson_blend(*, images: np.ndarray, generated_images: np.ndarray, masks: np
   Solves, inside the hole, ∇²x = ∇²G(ẑ) with x = I on the hole's border (OpenCV's
   seamlessClone). Known pixels are then restored exactly with Eq. 8. Inputs/outputs in
   [-1, 1], NHWC numpy.
+
+  The blend never sees the pixels under the hole: seamlessClone also reads its destination
+  inside the (internally eroded) mask, so the destination is Eq. 8's composite I_d + M ⊙ G(ẑ),
+  not `images` (whose hole may hold the ground truth in an evaluation).
   """
   import cv2  # only this optional step needs OpenCV
+
+  images = np.asarray(compose(images=images, masks=masks, generated_images=generated_images))
 
   blended = np.array(generated_images, dtype=np.float32, copy=True)
   pad = 2  # seamlessClone needs the hole (plus a margin) strictly inside the image

@@ -225,3 +225,19 @@ def test_iterative_default_steps_follow_the_paper():
   fixed = inpaint_lib.Inpainter(generator=lambda z: z, z_dim=2,
                                 iterative=inpaint_lib.IterativeConfig(iterations=7))
   assert fixed.iterations_for(128) == 7
+
+
+def test_poisson_blend_never_reads_the_pixels_under_the_hole():
+  # The ground truth under the hole must not leak into the blend: any hole content, same result.
+  rng = np.random.default_rng(0)
+  images = rng.uniform(-1, 1, (6, 16, 16, 1)).astype(np.float32)
+  generated = rng.uniform(-1, 1, (6, 16, 16, 1)).astype(np.float32)
+  masks = np.zeros((6, 16, 16, 1), np.float32)
+  masks[:, 4:11, 5:12] = 1.0
+  reference = inpainting.poisson_blend(images=images, generated_images=generated, masks=masks)
+  for fill in (-1.0, 1.0):
+    other = images * (1 - masks) + masks * fill
+    np.testing.assert_array_equal(
+        inpainting.poisson_blend(images=other, generated_images=generated, masks=masks), reference)
+  np.testing.assert_array_equal(reference * (1 - masks), images * (1 - masks))  # Eq. 8 outside
+  assert np.abs(reference - images)[masks > 0.5].max() > 0.1  # the hole was filled, not copied
