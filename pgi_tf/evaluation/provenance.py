@@ -27,12 +27,16 @@ def command_line(argv: list[str] | None = None) -> str:
 
 
 def git_revision(repo: str = REPO) -> dict:
-  """{"revision": HEAD's hash, "dirty": uncommitted changes to tracked files} ("unknown" outside git)."""
+  """{"revision": HEAD's hash, "dirty": uncommitted changes to tracked code files} ("unknown"
+  outside git)."""
   def git(*args):
     return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=20)
   try:
     head = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # Code only: results/ and RESULTS.md are what runs write, so a run that follows another one
+    # is not "dirty" because its predecessor rewrote a results file.
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results",
+                 ":(exclude)RESULTS.md")
   except (OSError, subprocess.TimeoutExpired):
     return {"revision": "unknown", "dirty": None}
   if head.returncode != 0:

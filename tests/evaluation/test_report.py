@@ -62,3 +62,20 @@ def test_binary_writes_and_check_catches_a_hand_edit(tmp_path):
   assert checked.returncode == 1 and "stale" in checked.stderr
   shutil.rmtree(repo / "results")
   assert run("--check").returncode == 1
+
+
+def test_git_dirty_means_code_changes_not_rewritten_results(tmp_path):
+  from pgi_tf.evaluation import provenance
+  git = lambda *args: subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+  git("init", "-q")
+  (tmp_path / "results").mkdir()
+  (tmp_path / "results" / "r.json").write_text("{}")
+  (tmp_path / "code.py").write_text("x = 1\n")
+  git("add", "-A")
+  git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+  assert provenance.git_revision(str(tmp_path))["dirty"] is False
+  (tmp_path / "results" / "r.json").write_text('{"a": 1}')  # a run rewrote its results
+  assert provenance.git_revision(str(tmp_path))["dirty"] is False
+  (tmp_path / "code.py").write_text("x = 2\n")
+  record = provenance.git_revision(str(tmp_path))
+  assert record["dirty"] is True and len(record["revision"]) == 40
