@@ -13,7 +13,7 @@ Expect:  not run here (no CelebA offline). Exports prior_predictor/ and inpainte
          SavedModel takes dlib's (keypoints, switches) as inputs besides images and masks
          (`pgi_tf.inference.export.export_inpainter`).
 Differs from the paper: dlib instead of FAN; f trained on synthetic and LFW face shapes, not
-LS3D-W; λ1, λ2 are the Fashion-MNIST sweep's (results/sweep_lambdas.md); jit_compile off
+LS3D-W; λ1, λ2 are the Fashion-MNIST preset's (configs/fashion_mnist32_prior.py); jit_compile off
 (dlib runs through tf.numpy_function).
 """
 

@@ -8,10 +8,10 @@ Expect:  RESULTS.md (binaries/evaluate.py on the test split). The bundled
          hub_modules/fashion_mnist32/prior_predictor is this preset at 20,000 steps
          (about 35 minutes on 2 CPU cores).
 Differs from the paper: training holes are a uniform mixture of 10%, 25% and 40% square-ish
-holes (the paper trains on 32x32 at 64 px = 25%); λ1, λ2 are not given in the paper: they
-come from the sweep in results/sweep_lambdas.md (binaries/sweep_lambdas.py, 1,000 steps per
-point, 500 validation images): λ1 = 0.003 gave the lowest Fréchet distance at 40% holes for
-both λ2; λ2 = 1 kept PSNR at 40% at least as high as λ2 = 0 with λ1 = 0.003.
+holes (the paper trains on 32x32 at 64 px = 25%); λ1, λ2 are not given in the paper: λ1 = 0.003
+and λ2 = 1 were chosen on an earlier validation sweep whose JSON predates provenance records;
+its rerun (results/sweep_lambdas/, 1,000 steps per point, one seed) ranks them differently, so
+the choice is open until a two-seed sweep (the bundled P keeps them).
 """
 
 
