@@ -13,6 +13,7 @@ from binaries import _main  # noqa: F401
 import itertools
 import os
 
+import keras
 from absl import flags
 from ml_collections import config_flags
 
@@ -34,10 +35,22 @@ _LAMBDA_GRADIENT = flags.DEFINE_list("lambda_gradient", ["0", "0.3", "1"], "λ2 
 _STEPS = flags.DEFINE_integer("steps", 1500, "Training steps per grid point.")
 _NUM_IMAGES = flags.DEFINE_integer("num_images", 500, "Validation images.")
 _SPLIT = flags.DEFINE_string("split", "val", "Validation split (never the test split).")
+_SEEDS = flags.DEFINE_list("seeds", ["0"], "One training run per grid point and seed (seeds the weights, "
+                           "data order and masks); two or more show whether the ranking is stable.")
 _FD_EXTRACTOR = flags.DEFINE_string("fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
                                     "Extractor for the Fréchet distance ('' to skip).")
 _GAN_FLAGS = _main.define_gan_flags()
 flags.mark_flags_as_required(["config"])
+
+
+def _parse_seeds(values: list[str]) -> list[int]:
+  try:
+    seeds = [int(v) for v in values]
+  except ValueError:
+    raise InputError(f"--seeds={','.join(values)}: expected a comma-separated list of integers") from None
+  if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+    raise InputError(f"--seeds={','.join(values)}: expected distinct non-negative integers")
+  return seeds
 
 
 def main(argv):
@@ -50,13 +63,18 @@ def main(argv):
   extractor = None
   if _FD_EXTRACTOR.value:
     extractor = extractors.load_extractor(_FD_EXTRACTOR.value)
+  seeds = _parse_seeds(_SEEDS.value)
   rows = []
-  for l1, l2 in itertools.product(map(float, _LAMBDA_REALISM.value), map(float, _LAMBDA_GRADIENT.value)):
+  for seed, l1, l2 in itertools.product(seeds, map(float, _LAMBDA_REALISM.value),
+                                        map(float, _LAMBDA_GRADIENT.value)):
     config = base.copy_and_resolve_references()
     config.loss.lambda_realism, config.loss.lambda_gradient = l1, l2
+    config.seed = seed
     config.train.num_steps = _STEPS.value
     config.train.sample_every = _STEPS.value
-    workdir = os.path.join(_WORKDIR.value or _OUTPUT_DIR.value, f"lambda_realism={l1}_lambda_gradient={l2}")
+    workdir = os.path.join(_WORKDIR.value or _OUTPUT_DIR.value,
+                           f"seed={seed}_lambda_realism={l1}_lambda_gradient={l2}")
+    keras.utils.set_random_seed(seed)  # P's initial weights: the seed is the whole run's
     prior.train(config, workdir=workdir)
     models = loading.load_models(generator=config.generator, discriminator=config.discriminator,
                                        photo_realism_policy=config.photo_realism,
@@ -68,7 +86,7 @@ def main(argv):
     results, _ = image_evaluation.evaluate(inpainter=loading.make_inpainter(models), images=images,
                                      hole_ratios=(0.1, 0.4), methods=("single",), extractor=extractor)
     for r in results:
-      rows.append({"lambda_realism": l1, "lambda_gradient": l2, **r})
+      rows.append({"seed": seed, "lambda_realism": l1, "lambda_gradient": l2, **r})
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   print(tables.lambda_sweep_table(rows, steps=_STEPS.value, num_images=len(images), split=_SPLIT.value,
                                   output_dir=_OUTPUT_DIR.value,

@@ -30,12 +30,12 @@ One module per group (gan, prior, yeh, keypoints, grouped_prior); callers use
 from pgi_tf.losses.gan import GAN_LOSSES, discriminator_loss, generator_loss, gradient_penalty, r1_penalty
 from pgi_tf.losses.grouped_prior import grouped_prior_loss
 from pgi_tf.losses.keypoints import keypoint_refinement_loss
-from pgi_tf.losses.prior import (combined_prior_loss, contextual_loss,
+from pgi_tf.losses.prior import (LOSS_NORMALISATION, combined_prior_loss, contextual_loss,
                                  contextual_weights, gradient_difference_loss, photo_realism_loss, prior_losses)
 from pgi_tf.losses.yeh import yeh_contextual_loss, yeh_importance_weights, yeh_perceptual_loss
 
 __all__ = [
-    "GAN_LOSSES", "combined_prior_loss", "contextual_loss", "contextual_weights", "discriminator_loss",
+    "GAN_LOSSES", "LOSS_NORMALISATION", "combined_prior_loss", "contextual_loss", "contextual_weights", "discriminator_loss",
     "generator_loss", "gradient_difference_loss", "gradient_penalty", "grouped_prior_loss",
     "keypoint_refinement_loss", "photo_realism_loss", "prior_losses", "r1_penalty", "yeh_contextual_loss",
     "yeh_importance_weights", "yeh_perceptual_loss",

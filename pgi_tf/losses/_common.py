@@ -18,10 +18,6 @@ def _per_example_logits(logits) -> tf.Tensor:
   return tf.reduce_mean(tf.reshape(logits, [tf.shape(logits)[0], -1]), axis=1)
 
 
-def _mean_over_non_batch_axes(x: tf.Tensor) -> tf.Tensor:
-  return tf.reduce_mean(tf.reshape(x, [tf.shape(x)[0], -1]), axis=1)
-
-
 def _check_mask_shape(masks: tf.Tensor, *, caller: str) -> None:
   rank = masks.shape.rank
   if rank not in (3, 4) or (masks.shape[-1] is not None and masks.shape[-1] != 1):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
-from pgi_tf.losses._common import _as_float32, _check_mask_shape, _mean_over_non_batch_axes, _per_example_logits
+from pgi_tf.losses._common import _as_float32, _check_mask_shape, _per_example_logits
 
 # --------------------------------------------------------------------------------------------
 # Eq. 3: spatially adaptive contextual weights (exact L1 distance transform, in-graph)
@@ -132,30 +132,52 @@ def contextual_weights(masks, *, decay: float = 0.99) -> tf.Tensor:
   return weights[0] if unbatched else weights
 
 
+# Recorded in every exported P's metadata: how Eq. 4 and Eq. 6 are normalised (P's trained before
+# this field existed divided by H * W * C instead; their λ1, λ2 are on that scale).
+LOSS_NORMALISATION = "per_known_pixel"
+
 # --------------------------------------------------------------------------------------------
 # Eq. 4-7: stage 2 losses for the prior predictor P (§4.1)
 # --------------------------------------------------------------------------------------------
 
 
-def contextual_loss(*, target_images, generated_images, weights) -> tf.Tensor:
+def contextual_loss(*, target_images, generated_images, weights, masks) -> tf.Tensor:
   """Spatially adaptive contextual loss of Eq. 4, per example [N].
 
-    L_c = sum_{h, w, c} W(h, w) * |I(h, w, c) - G(P(I_d))(h, w, c)|  /  (H * W * C)
+    L_c = sum_{h, w, c} W(h, w) * |I(h, w, c) - G(P(I_d))(h, w, c)|  /  (C * number of known pixels)
 
-  i.e. Eq. 4's weighted L1 normalised to a mean over pixels and channels, so its scale does not
-  depend on resolution and the lambdas of Eq. 7 transfer between image sizes.
+  Eq. 4 is a sum over pixels. We divide that sum by the example's own known-pixel count
+  (times C) rather than by H * W * C, for two reasons:
+  - every example weighs the same whatever its hole size. Dividing by H * W * C (what this
+    function did before) makes an example with a 40% hole weigh 0.6 / 0.9 of one with a 10% hole
+    for the same per-pixel error, so big holes, the hard cases, were under-trained;
+  - the scale does not depend on resolution, so λ1 and λ2 of Eq. 7 carry over between image
+    sizes. A plain sum would not: its scale grows with H * W, which is why Yeh et al.'s λ = 0.003
+    (tuned for a summed loss at 64 px) is not a value to copy here; λ1, λ2 are swept on val.
+  A mask with no hole averages over all pixels; an all-hole mask (no known pixel) gives 0.
 
   Args:
     target_images: I or I_d, [N, H, W, C]. Both give the same loss: they differ only inside the
       hole, where W = 0.
     generated_images: G(P(I_d)), [N, H, W, C].
     weights: W from `contextual_weights`, [N, H, W, 1] (broadcast over channels).
+    masks: M, [N, H, W, 1], 1 on the hole (values > 0.5 count as hole).
 
   Returns:
     float32 [N].
   """
   difference = tf.abs(_as_float32(target_images) - _as_float32(generated_images))
-  return _mean_over_non_batch_axes(_as_float32(weights) * difference)
+  known = tf.cast(_as_float32(masks) <= 0.5, tf.float32)
+  return _known_mean(_as_float32(weights) * difference, known * tf.ones_like(difference))
+
+
+def _known_mean(values: tf.Tensor, known: tf.Tensor) -> tf.Tensor:
+  """Per-example sum of `values` over the entries where `known` is 1, divided by their count.
+
+  `values` must already be 0 where `known` is 0. An example with no known entry gives 0."""
+  total = tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+  count = tf.reduce_sum(tf.reshape(known, [tf.shape(known)[0], -1]), axis=1)
+  return total / tf.maximum(count, 1.0)
 
 
 def photo_realism_loss(*, fake_logits) -> tf.Tensor:
@@ -184,9 +206,9 @@ def gradient_difference_loss(*, masked_images, generated_images, masks) -> tf.Te
   grad_y I(h, w) = I(h + 1, w) - I(h, w) (along the height). A difference counts only where
   BOTH of its pixels are known, M_bar(p) * M_bar(p'): I_d is 0 inside the hole, so a difference
   that touches the hole would compare G with an artificial edge at the hole boundary.
-  Each direction is averaged over all its positions and channels, H * (W - 1) * C for x and
-  (H - 1) * W * C for y (positions that touch the hole count in the denominator as zeros, the
-  same normalisation as Eq. 4), and the two directions are summed.
+  Each direction's sum (Eq. 6) is divided by the example's own count of such known pairs times
+  C, the same per-example normalisation as Eq. 4 (`contextual_loss` says why), and the two
+  directions are added. A direction with no known pair gives 0.
 
   Args:
     masked_images: I_d, [N, H, W, C] (I gives the same loss: only known pixels are read).
@@ -196,7 +218,7 @@ def gradient_difference_loss(*, masked_images, generated_images, masks) -> tf.Te
   Returns:
     float32 [N].
   """
-  known = 1.0 - _as_float32(masks)
+  known = tf.cast(_as_float32(masks) <= 0.5, tf.float32)
   masked = _as_float32(masked_images)
   generated = _as_float32(generated_images)
 
@@ -210,7 +232,7 @@ def gradient_difference_loss(*, masked_images, generated_images, masks) -> tf.Te
     else:
       both_known = known[:, 1:] * known[:, :-1]
     mismatch = tf.abs(forward_difference(masked) - forward_difference(generated))
-    return _mean_over_non_batch_axes(both_known * mismatch)
+    return _known_mean(both_known * mismatch, both_known * tf.ones_like(mismatch))
 
   return along(2) + along(1)
 
@@ -259,7 +281,7 @@ def prior_losses(*, images_or_masked, generated_images, masks, fake_logits, lamb
   if weights is None:
     weights = contextual_weights(masks)
   contextual = contextual_loss(target_images=masked_images, generated_images=generated_images,
-                               weights=weights)
+                               weights=weights, masks=masks)
   if fake_logits is None:
     photo_realism = tf.zeros_like(contextual)
   else:

@@ -7,7 +7,10 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from pgi_tf.evaluation import report
+from pgi_tf.evaluation import tables
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -79,3 +82,35 @@ def test_git_dirty_means_code_changes_not_rewritten_results(tmp_path):
   (tmp_path / "code.py").write_text("x = 2\n")
   record = provenance.git_revision(str(tmp_path))
   assert record["dirty"] is True and len(record["revision"]) == 40
+
+
+def _sweep_rows(fd40_by_seed: dict[int, list[float]]) -> list[dict]:
+  points = [(0.0, 0.0), (0.003, 0.0), (0.003, 1.0)]
+  rows = []
+  for seed, values in fd40_by_seed.items():
+    for point, fd40 in zip(points, values):
+      for ratio, fd in ((0.1, fd40 / 10), (0.4, fd40)):
+        rows.append({"seed": seed, "lambda_realism": point[0], "lambda_gradient": point[1],
+                     "hole_ratio": ratio, "psnr_db": 20.0, "frechet_distance": fd})
+  return rows
+
+
+def test_lambda_sweep_choice_takes_the_lowest_mean_fd_at_40_over_seeds():
+  # Seed 0 prefers point 1 (2.0 < 3.0), seed 1 point 2 (2.5 < 4.0); means 3.5, 3.0, 2.75 -> point 2.
+  rows = _sweep_rows({0: [5.0, 2.0, 3.0], 1: [2.0, 4.0, 2.5]})
+  choice = tables.lambda_sweep_choice(rows)
+  assert (choice["lambda_realism"], choice["lambda_gradient"]) == (0.003, 1.0)
+  assert choice["mean_fd_40"] == pytest.approx(2.75)
+  assert choice["ranks_by_seed"] == {"0": [3, 1, 2], "1": [1, 3, 2]}
+  # Spearman by hand: d = (2, -2, 0), 1 - 6 * 8 / (3 * 8) = -1.
+  assert choice["spearman_seed_rankings"] == pytest.approx(-1.0)
+  text = tables.lambda_sweep_markdown(rows, steps=10, num_images=7, split="val")
+  assert "| 0.003 | 1.0 | 20.00 / 20.00 | 20.00 / 20.00 | 0.300 / 0.250 | 3.000 / 2.500 | 2 / 2 **chosen** |" in text
+  assert "Spearman correlation of the two seeds' rankings by FD 40%: -1.00" in text
+  # Identical rankings give 1; one seed gives no correlation line (old single-seed JSONs).
+  assert tables.spearman([1.0, 2.0, 3.0], [10.0, 20.0, 30.0]) == pytest.approx(1.0)
+  single = [dict(r) for r in _sweep_rows({0: [5.0, 2.0, 3.0]})]
+  for r in single:
+    del r["seed"]
+  assert "Spearman" not in tables.lambda_sweep_markdown(single, steps=10, num_images=7, split="val")
+  assert tables.lambda_sweep_choice(single)["lambda_realism"] == 0.003

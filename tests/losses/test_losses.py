@@ -129,9 +129,38 @@ def test_contextual_loss_hand_value():
   generated = np.full((1, 4, 4, 1), 0.5, np.float32)
   generated[CENTRE_HOLE > 0] = 9.0  # inside the hole: W = 0, must not count
   weights = losses.contextual_weights(CENTRE_HOLE)
-  loss = losses.contextual_loss(target_images=target, generated_images=generated, weights=weights)
-  # 0.5 * (4 corners * 0.9801 + 8 edges * 0.99) / 16 = 0.5 * 11.8404 / 16
-  np.testing.assert_allclose(loss.numpy(), [0.3700125], rtol=1e-6)
+  loss = losses.contextual_loss(target_images=target, generated_images=generated, weights=weights,
+                                masks=CENTRE_HOLE)
+  # 0.5 * (4 corners * 0.9801 + 8 edges * 0.99) / 12 known pixels = 0.5 * 11.8404 / 12
+  np.testing.assert_allclose(loss.numpy(), [0.4933500], rtol=1e-6)
+
+
+def test_contextual_and_gradient_losses_weigh_every_hole_size_alike():
+  """Eq. 4 and Eq. 6 per known pixel: the same per-pixel error gives the same loss for a 1-pixel
+  hole and a 12-pixel hole (a mean over all H * W pixels would give 15/16 vs 4/16 of it)."""
+  small = np.zeros((1, 4, 4, 1), np.float32)
+  small[0, 0, 0, 0] = 1.0
+  big = np.ones((1, 4, 4, 1), np.float32)
+  big[0, 1:3, 1:3, 0] = 0.0          # only the 2x2 centre is known
+  masks = np.concatenate([small, big])
+  target = np.zeros((2, 4, 4, 1), np.float32)
+  generated = np.full((2, 4, 4, 1), 0.25, np.float32)
+  ones = np.ones_like(masks) * (1.0 - masks)   # W = 1 on every known pixel
+  loss = losses.contextual_loss(target_images=target, generated_images=generated, weights=ones,
+                                masks=masks)
+  np.testing.assert_allclose(loss.numpy(), [0.25, 0.25], rtol=1e-6)
+  # Eq. 6: G has a ramp of slope 0.5 along the width, I_d is flat: every known x-pair mismatches
+  # by 0.5 and every y-pair by 0, in both examples.
+  ramp = np.tile(0.5 * np.arange(4, dtype=np.float32)[None, None, :, None], (2, 4, 1, 1))
+  difference = losses.gradient_difference_loss(masked_images=target, generated_images=ramp,
+                                               masks=masks)
+  np.testing.assert_allclose(difference.numpy(), [0.5, 0.5], rtol=1e-6)
+  # No known pixel at all: 0, not NaN.
+  everything = np.ones((1, 4, 4, 1), np.float32)
+  assert losses.contextual_loss(target_images=target[:1], generated_images=generated[:1],
+                                weights=np.zeros_like(everything), masks=everything).numpy()[0] == 0.0
+  assert losses.gradient_difference_loss(masked_images=target[:1], generated_images=ramp[:1],
+                                         masks=everything).numpy()[0] == 0.0
 
 
 def test_photo_realism_loss_hand_values():
@@ -157,14 +186,14 @@ GD_GENERATED = _batch([[0, 0, 0, 0],
 def test_gradient_difference_loss_hand_value():
   loss = losses.gradient_difference_loss(
       masked_images=GD_MASKED, generated_images=GD_GENERATED, masks=CENTRE_HOLE)
-  # x: 6 pairs with both ends known (rows 0 and 3), each |1 - 0| = 1 -> 6 / (4 * 3) = 0.5
-  # y: 6 pairs with both ends known (cols 0 and 3), each |0 - 2| = 2 -> 12 / (3 * 4) = 1.0
-  np.testing.assert_allclose(loss.numpy(), [1.5], rtol=1e-6)
+  # x: 6 pairs with both ends known (rows 0 and 3), each |1 - 0| = 1 -> 6 / 6 = 1.0
+  # y: 6 pairs with both ends known (cols 0 and 3), each |0 - 2| = 2 -> 12 / 6 = 2.0
+  np.testing.assert_allclose(loss.numpy(), [3.0], rtol=1e-6)
   # Full image I instead of I_d: the hole's content is never read.
   full_image = GD_MASKED + 55.0 * CENTRE_HOLE
   same = losses.gradient_difference_loss(
       masked_images=full_image, generated_images=GD_GENERATED, masks=CENTRE_HOLE)
-  np.testing.assert_allclose(same.numpy(), [1.5], rtol=1e-6)
+  np.testing.assert_allclose(same.numpy(), [3.0], rtol=1e-6)
 
 
 def test_combined_prior_loss_hand_value():
@@ -182,19 +211,19 @@ def test_prior_losses_hand_values():
   # Contextual, by hand: known-pixel |I_d - G| times W, summed row by row:
   #   row 0: 0*.9801 + 1*.99 + 2*.99 + 3*.9801 = 5.9103
   #   row 1: 2*.99 + 1*.99 = 2.97;   row 2: 4*.99 + 1*.99 = 4.95
-  #   row 3: 6*.9801 + 5*.99 + 4*.99 + 3*.9801 = 17.7309     sum 31.5612 / 16 = 1.972575
-  np.testing.assert_allclose(out["contextual"].numpy(), [1.972575], rtol=1e-6)
+  #   row 3: 6*.9801 + 5*.99 + 4*.99 + 3*.9801 = 17.7309     sum 31.5612 / 12 known = 2.6301
+  np.testing.assert_allclose(out["contextual"].numpy(), [2.6301], rtol=1e-6)
   np.testing.assert_allclose(out["photo_realism"].numpy(), [-1.3862944], rtol=1e-6)
-  np.testing.assert_allclose(out["gradient_difference"].numpy(), [1.5], rtol=1e-6)
-  # 1.972575 + 0.5 * (-1.3862944) + 0.1 * 1.5
-  np.testing.assert_allclose(out["total"].numpy(), [1.4294278], rtol=1e-6)
+  np.testing.assert_allclose(out["gradient_difference"].numpy(), [3.0], rtol=1e-6)
+  # 2.6301 + 0.5 * (-1.3862944) + 0.1 * 3.0
+  np.testing.assert_allclose(out["total"].numpy(), [2.2369528], rtol=1e-6)
 
   no_discriminator = losses.prior_losses(
       images_or_masked=GD_MASKED, generated_images=GD_GENERATED, masks=CENTRE_HOLE,
       fake_logits=None, lambda_realism=0.5, lambda_gradient=0.1,
       weights=losses.contextual_weights(CENTRE_HOLE))
   np.testing.assert_array_equal(no_discriminator["photo_realism"].numpy(), [0.0])
-  np.testing.assert_allclose(no_discriminator["total"].numpy(), [1.972575 + 0.15], rtol=1e-6)
+  np.testing.assert_allclose(no_discriminator["total"].numpy(), [2.6301 + 0.3], rtol=1e-6)
 
 
 # --------------------------------------------------------------------------------------------
