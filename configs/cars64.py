@@ -6,6 +6,8 @@ train/test split. Expected (paper, Yeh et al. / ours M_z): PSNR 15.1 / 14.8 at 1
 Run:   python -m binaries.train_gan --config=configs/cars64.py --config.data.data_dir=/data/stanford_cars --workdir=runs/cars64
 Smoke: python -m binaries.train_gan --config=configs/cars64.py:smoke ...
 Data:  <data_dir>/cars_train/, cars_test/, devkit/cars_train_annos.mat, cars_test_annos_withlabels.mat.
+Expect: not run here (no Stanford Cars offline); the paper's Table 1 numbers above are the target
+       of stage 2 (configs/cars64_prior.py) on this G.
 Differs from the paper: DCGAN widths not given there; Radford et al.'s 64 px DCGAN.
 """
 

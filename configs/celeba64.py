@@ -5,6 +5,8 @@ Paper: detected faces centre-cropped to 64x64, DCGAN, holes of 32x32 at random l
 Run:   python -m binaries.train_gan --config=configs/celeba64.py --config.data.data_dir=/data/celeba --workdir=runs/celeba64
 Smoke: python -m binaries.train_gan --config=configs/celeba64.py:smoke ...
 Data:  <data_dir>/img_align_celeba/*.jpg and list_eval_partition.txt (see pgi_tf/data/images.py for the crop).
+Expect: not run here (no CelebA offline); the paper's Table 1 numbers above are the target of
+       stage 2 (configs/celeba64_prior.py) on this G.
 Differs from the paper: nothing known in stage 1; the paper does not give its DCGAN widths,
 we use Radford et al.'s 64 px DCGAN.
 """

@@ -10,6 +10,8 @@ Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_silhoue
 Expect:  the bundled hub_modules/fashion_mnist32_silhouette/prior_predictor; everything else
          (masks, λ1, λ2, steps, schedule) equals the M_z preset, configs/fashion_mnist32_prior.py, so
          `binaries/evaluate.py --structural_prior=none,silhouette` compares like with like.
+Differs from the paper: S is a silhouette (16 keypoints on rays from the centre), not facial
+landmarks: Fashion-MNIST has no faces; the face version is configs/celeba64_landmarks_prior.py.
 """
 
 from configs import fashion_mnist32_prior

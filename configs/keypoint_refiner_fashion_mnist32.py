@@ -1,4 +1,4 @@
-"""The generic structural prior's refiner on Fashion-MNIST at 32 px (beyond the paper).
+"""f of §4.2 (Eq. 9) on Fashion-MNIST at 32 px: the silhouette prior's refiner (beyond the paper).
 
 Paper: §4.2 refines facial landmarks; the same f (Eq. 9, 70% of points hidden) here completes
 K = 16 silhouette keypoints (`pgi_tf.structural.silhouette`: the outermost foreground pixel
