@@ -1,13 +1,17 @@
-r"""Chooses the silhouette refiner's hole-shaped drops (config.train.hole_drop_fraction) on val.
+r"""Chooses a keypoint refiner setting (Eq. 9, §4.2) on validation data, never on test.
 
-f (Eq. 9) is trained on Eq. 9's independent 70% drops, mixed with drops shaped like Table 1's
-holes (contiguous rays hidden) for a fraction of the batches. For each fraction and seed this
-trains f with the preset, then measures on the validation split how far f's completed keypoints
-lie from the true silhouette where a 10% / 40% Table 1 hole hides them (no G or P involved).
-Writes table.md and results.json (with the chosen fraction) into --output_dir.
+For each value of the swept setting and each seed this trains f with the preset, then measures
+f on validation data (`pgi_tf.evaluation.refiner_selection`, one entry per kind of f):
+  silhouette f       config.train.hole_drop_fraction (Table 1 hole-shaped drops next to Eq. 9's
+                     independent ones); error where a 10% / 40% hole hides the silhouette, val images.
+  face f             config.data.lfw_dlib_fraction (share of real dlib-on-LFW shapes); RLE with
+                     each half of the face masked, the LFW subset's validation faces.
+Writes table.md and results.json (rows, the chosen value, provenance) into --output_dir.
 
   python -m binaries.sweep_refiner --config=configs/keypoint_refiner_fashion_mnist32.py \
-      --output_dir=results/sweep_refiner --workdir=runs/sweep_refiner
+      --output_dir=results/sweep_refiner_silhouette --workdir=runs/sweep_refiner_silhouette
+  python -m binaries.sweep_refiner --config=configs/keypoint_refiner_faces.py \
+      --output_dir=results/sweep_refiner_faces --workdir=runs/sweep_refiner_faces
 """
 
 from binaries import _main  # noqa: F401
@@ -19,23 +23,19 @@ from absl import flags
 from ml_collections import config_flags
 
 from pgi_tf import hub
-from pgi_tf.data import datasets
 from pgi_tf.errors import InputError
-from pgi_tf.evaluation import images as image_evaluation
 from pgi_tf.evaluation import provenance
-from pgi_tf.evaluation import silhouette_completion
+from pgi_tf.evaluation import refiner_selection
 from pgi_tf.evaluation import tables
 from pgi_tf.train import keypoint_refiner
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Silhouette refiner preset.")
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Keypoint refiner preset.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_refiner", "Where table.md and results.json go.")
 _WORKDIR = flags.DEFINE_string("workdir", "", "Where each variant's f is trained ('' = the output directory).")
-_FRACTIONS = flags.DEFINE_list("hole_drop_fraction", ["0", "0.25", "0.5", "0.75"],
-                               "Share of batches with Table 1 hole-shaped drops, one f per value.")
+_VALUES = flags.DEFINE_list("values", [], "Values of the swept setting ([] = the kind's defaults).")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "One f per value and seed.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Validation images.")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Validation images (faces: at most the 30 LFW val faces).")
 _SPLIT = flags.DEFINE_string("split", "val", "Validation split (never the test split).")
-_HOLE_RATIOS = flags.DEFINE_list("hole_ratios", ["0.1", "0.4"], "Table 1 hole ratios.")
 _MASK_SEED = flags.DEFINE_integer("mask_seed", 0, "Seed of the evaluation masks.")
 flags.mark_flags_as_required(["config"])
 
@@ -56,37 +56,28 @@ def main(argv):
   if _SPLIT.value == "test":
     raise InputError("--split=test: choices are made on the validation split; the test split only reports")
   base = _CONFIG.value
-  if base.data.kind != "silhouette":
-    raise InputError(f"--config: data.kind is {base.data.kind!r}; this sweep is for silhouette refiners")
-  fractions = _numbers("hole_drop_fraction", _FRACTIONS.value, float, low=0.0, high=1.0)
+  selection = refiner_selection.get_selection(base.data.kind)
+  values = (_numbers("values", _VALUES.value, float, low=0.0, high=0.99) if _VALUES.value
+            else list(selection.default_values))
   seeds = _numbers("seeds", _SEEDS.value, int, low=0, high=2**31 - 1)
-  ratios = _numbers("hole_ratios", _HOLE_RATIOS.value, float, low=0.01, high=0.9)
   if _NUM_IMAGES.value < 1:
     raise InputError(f"--num_images={_NUM_IMAGES.value}: must be at least 1")
-  resolution, num_rays = int(base.data.resolution), int(base.data.num_rays)
-  images = next(iter(datasets.make_image_dataset(
-      source=base.data.source, data_dir=base.data.data_dir or None, split=_SPLIT.value,
-      resolution=resolution, channels=int(base.data.channels), batch_size=_NUM_IMAGES.value,
-      shuffle=False, repeat=False, drop_remainder=False))).numpy()
-  mean_shape = silhouette_completion.mean_silhouette(images, num_rays=num_rays)
-  masks = {ratio: image_evaluation.evaluation_masks(count=len(images), resolution=resolution, hole_ratio=ratio,
-                                                    seed=_MASK_SEED.value) for ratio in ratios}
+  measure, sample = selection.prepare(base, split=_SPLIT.value, num_images=_NUM_IMAGES.value, seed=_MASK_SEED.value)
+  section, field = selection.parameter.split(".")
   rows = []
-  for seed, fraction in itertools.product(seeds, fractions):
+  for seed, value in itertools.product(seeds, values):
     config = base.copy_and_resolve_references()
     config.seed = seed
-    config.train.hole_drop_fraction = fraction
-    workdir = os.path.join(_WORKDIR.value or _OUTPUT_DIR.value, f"seed={seed}_hole_drop_fraction={fraction}")
-    summary = keypoint_refiner.train(config, workdir=workdir)
+    config[section][field] = value
+    workdir = os.path.join(_WORKDIR.value or _OUTPUT_DIR.value, f"seed={seed}_{field}={value}")
+    keypoint_refiner.train(config, workdir=workdir)
     refine = hub.load_keypoint_refiner(os.path.join(workdir, "export", "keypoint_refiner"))
-    for ratio in ratios:
-      errors = silhouette_completion.completion_errors(refine, images, masks[ratio], num_rays=num_rays,
-                                                       mean_shape=mean_shape)
-      rows.append({"seed": seed, "hole_drop_fraction": fraction, "hole_ratio": ratio, **errors,
-                   "held_out_eq9": summary.get("held_out", {})})
+    rows += [{"seed": seed, "value": value, **row} for row in measure(refine)]
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
-  print(tables.refiner_sweep_table(rows, num_images=len(images), split=_SPLIT.value,
-                                   steps=int(base.train.num_steps), output_dir=_OUTPUT_DIR.value, run=run))
+  data = {"title": selection.title, "parameter": selection.parameter, "choose_by": selection.choose_by,
+          "baseline": selection.baseline, "error": selection.error, "sample": sample, "split": _SPLIT.value,
+          "steps": int(base.train.num_steps), "rows": rows}
+  print(tables.refiner_sweep_table(data, output_dir=_OUTPUT_DIR.value, run=run))
 
 
 if __name__ == "__main__":

@@ -210,67 +210,64 @@ def lambda_sweep_table(rows: list[dict], *, steps: int, num_images: int, split: 
   return text
 
 
-def refiner_sweep_choice(rows: list[dict]) -> dict:
-  """The rule that picks the silhouette refiner's hole_drop_fraction: the lowest error on the
-  keypoints a 40% hole hides, averaged over seeds (the case where M_{z+S} lost to M_z)."""
-  fractions = list(dict.fromkeys(r["hole_drop_fraction"] for r in rows))
+def refiner_sweep_choice(rows: list[dict], *, choose_by: str) -> dict:
+  """The rule that picks a refiner setting: the value with the lowest error of f at the
+  condition `choose_by` (e.g. "40% holes"), averaged over seeds; each seed's ranking and the
+  seeds' Spearman correlation say how stable that is."""
+  values = list(dict.fromkeys(r["value"] for r in rows))
   seeds = _seeds(rows)
 
-  def error(fraction, seed):
-    return next(r["mean_hidden_error_refined"] for r in rows if r["hole_drop_fraction"] == fraction
-                and r.get("seed", 0) == seed and r["hole_ratio"] == 0.4)
+  def error(value, seed):
+    return next(r["error_refined"] for r in rows if r["value"] == value and r.get("seed", 0) == seed
+                and r["condition"] == choose_by)
 
-  per_seed = {seed: [error(f, seed) for f in fractions] for seed in seeds}
+  per_seed = {seed: [error(v, seed) for v in values] for seed in seeds}
   mean = np.mean(np.asarray([per_seed[s] for s in seeds]), axis=0)
   best = int(np.argmin(mean))
-  choice = {"hole_drop_fraction": fractions[best],
-            "criterion": "lowest mean error on the keypoints a 40% hole hides, over seeds",
-            "mean_hidden_error_40": float(mean[best]),
+  choice = {"value": values[best], "criterion": f"lowest mean error of f at {choose_by} over seeds",
+            "mean_error": float(mean[best]),
             "ranks_by_seed": {str(s): _ranks(per_seed[s]).tolist() for s in seeds}}
   if len(seeds) >= 2:
     choice["spearman_seed_rankings"] = spearman(per_seed[seeds[0]], per_seed[seeds[1]])
   return choice
 
 
-def refiner_sweep_markdown(rows: list[dict], *, num_images: int, split: str, steps: int) -> str:
-  """Hidden-keypoint errors of f per hole_drop_fraction and hole ratio (one value per seed)."""
-  fractions = list(dict.fromkeys(r["hole_drop_fraction"] for r in rows))
-  ratios = sorted({r["hole_ratio"] for r in rows})
+def refiner_sweep_markdown(data: dict) -> str:
+  """f's error and the baseline's per value of the swept setting and condition (one value per
+  seed), the rank at the choosing condition, and the choice."""
+  rows, parameter, choose_by = data["rows"], data["parameter"], data["choose_by"]
+  values = list(dict.fromkeys(r["value"] for r in rows))
+  conditions = list(dict.fromkeys(r["condition"] for r in rows))
   seeds = _seeds(rows)
-  choice = refiner_sweep_choice(rows)
+  choice = refiner_sweep_choice(rows, choose_by=choose_by)
 
-  def cells(fraction, ratio, key):
-    return " / ".join(f"{r[key]:.4f}" for s in seeds for r in rows if r["hole_drop_fraction"] == fraction
-                      and r.get("seed", 0) == s and r["hole_ratio"] == ratio)
+  def cells(value, condition, key):
+    return " / ".join(f"{r[key]:.4f}" for s in seeds for r in rows if r["value"] == value
+                      and r.get("seed", 0) == s and r["condition"] == condition)
 
-  header = "| hole-shaped drops | " + " | ".join(
-      f"f, {ratio:.0%} holes | mean shape, {ratio:.0%} holes" for ratio in ratios) + " | rank (f, 40%) |"
-  lines = [header, "|---|" + "---|" * (2 * len(ratios) + 1)]
-  for index, fraction in enumerate(fractions):
+  lines = [f"| {parameter} | " + " | ".join(f"f, {c} | {data['baseline']}, {c}" for c in conditions)
+           + f" | rank (f, {choose_by}) |", "|---|" + "---|" * (2 * len(conditions) + 1)]
+  for index, value in enumerate(values):
     ranks = " / ".join(str(choice["ranks_by_seed"][str(s)][index]) for s in seeds)
-    chosen = " **chosen**" if fraction == choice["hole_drop_fraction"] else ""
-    values = " | ".join(f"{cells(fraction, ratio, 'mean_hidden_error_refined')} | "
-                        f"{cells(fraction, ratio, 'mean_hidden_error_mean_shape_fill')}" for ratio in ratios)
-    lines.append(f"| {fraction} | {values} | {ranks}{chosen} |")
-  hidden = {ratio: np.mean([r["hidden_fraction"] for r in rows if r["hole_ratio"] == ratio]) for ratio in ratios}
-  lines.append(f"\nMean L2 error (fractions of the image side) on the silhouette keypoints the hole hides "
-               f"({', '.join(f'{hidden[r]:.0%} of them at {r:.0%}' for r in ratios)}); {num_images} images of "
-               f"split {split}; f trained {steps} steps per row; seeds {', '.join(map(str, seeds))} "
-               f"(cells: one value per seed). Chosen: {choice['criterion']} "
-               f"(hole_drop_fraction = {choice['hole_drop_fraction']}, {choice['mean_hidden_error_40']:.4f}).")
+    chosen = " **chosen**" if value == choice["value"] else ""
+    cols = " | ".join(f"{cells(value, c, 'error_refined')} | {cells(value, c, 'error_baseline')}" for c in conditions)
+    lines.append(f"| {value} | {cols} | {ranks}{chosen} |")
+  lines.append(f"\n{data['error']}; {data['sample']} of split {data['split']}; f trained {data['steps']} "
+               f"steps per row; seeds {', '.join(map(str, seeds))} (cells: one value per seed). "
+               f"Chosen: {choice['criterion']} ({parameter} = {choice['value']}, {choice['mean_error']:.4f}).")
   if "spearman_seed_rankings" in choice:
     lines.append(f"Spearman correlation of the two seeds' rankings: {choice['spearman_seed_rankings']:.2f}.")
   return "\n".join(lines)
 
 
-def refiner_sweep_table(rows: list[dict], *, num_images: int, split: str, steps: int, output_dir: str,
-                        run: provenance.Run | None = None) -> str:
-  """The refiner sweep's table.md and results.json (provenance and the chosen value)."""
-  text = "# Silhouette refiner: hole-shaped drops chosen on the validation split\n\n" + refiner_sweep_markdown(
-      rows, num_images=num_images, split=split, steps=steps)
+def refiner_sweep_table(data: dict, *, output_dir: str, run: provenance.Run | None = None) -> str:
+  """The refiner sweep's table.md and results.json (provenance and the chosen value).
+
+  `data`: {"title", "parameter", "choose_by", "baseline", "error", "sample", "split", "steps",
+  "rows"}, rows {"seed", "value", "condition", "error_refined", "error_baseline", ...}."""
+  text = f"# {data['title']}\n\n" + refiner_sweep_markdown(data)
   files.write_text(os.path.join(output_dir, "table.md"), text + "\n")
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
-      {"rows": rows, "split": split, "num_images": num_images, "steps": steps, "seeds": _seeds(rows),
-       "chosen": refiner_sweep_choice(rows), "provenance": run.record() if run is not None else {}},
-      indent=2))
+      {**data, "seeds": _seeds(data["rows"]), "chosen": refiner_sweep_choice(data["rows"], choose_by=data["choose_by"]),
+       "provenance": run.record() if run is not None else {}}, indent=2))
   return text

@@ -186,27 +186,43 @@ def detect_face_landmarks(image, *, mask=None, box=None, upsample: int = 1, name
                        box_source=box_source, num_faces=num_faces)
 
 
-def lfw_subset_landmarks(*, upscale: int = 4, mirror: bool = True) -> np.ndarray:
+# scikit-image's LFW subset: faces 0-69 train f, faces 70-99 are the validation faces its
+# settings are chosen on (binaries/sweep_refiner.py); the astronaut only reports.
+LFW_SPLITS = {"train": range(0, 70), "val": range(70, 100), "all": range(0, 100)}
+
+
+def lfw_subset_faces(*, split: str = "all", upscale: int = 4) -> list[tuple[int, np.ndarray]]:
+  """(index, uint8 grey image) of the LFW subset's face crops of `split`, upscaled bicubically
+  `upscale` times so dlib's detector sees ~100 px (`lfw_subset_landmarks`)."""
+  import skimage.data  # lazy: only the LFW subset needs it; pylint: disable=import-outside-toplevel
+
+  if split not in LFW_SPLITS:
+    raise InputError(f"split={split!r}: the LFW subset has the splits {', '.join(LFW_SPLITS)}")
+  faces = skimage.data.lfw_subset()[:100]
+  result = []
+  for index in LFW_SPLITS[split]:
+    grey = Image.fromarray(np.round(faces[index] * 255).astype(np.uint8))
+    result.append((index, np.asarray(grey.resize((grey.width * upscale, grey.height * upscale), Image.BICUBIC))))
+  return result
+
+
+def lfw_subset_landmarks(*, upscale: int = 4, mirror: bool = True, split: str = "train") -> np.ndarray:
   """dlib's landmarks of the real faces in scikit-image's LFW subset, in box coordinates.
 
   `skimage.data.lfw_subset()` holds 100 Labeled-Faces-in-the-Wild face crops (25 x 25 grey;
-  the other 100 images are not faces). Each face is upscaled `upscale` times (bicubic) so
-  dlib's detector sees ~100 px, detected (largest box; dlib finds 92 of the 100 at upscale 4)
-  and its 68 points normalised to dlib's box -- the same frame `detect_face_landmarks` gives
-  the refiner. With `mirror`, each shape also appears mirrored (x -> 1 - x, points renumbered
-  by FLIP_PERMUTATION). Real shapes in dlib's own box convention, offline: the stand-in for
-  LS3D-W's training shapes that pure synthetic faces cannot be.
+  the other 100 images are not faces). Each face of `split` (LFW_SPLITS: "train" = the first 70,
+  the ones f may train on) is upscaled `upscale` times (bicubic) so dlib's detector sees ~100 px,
+  detected (largest box; dlib finds 92 of the 100 at upscale 4) and its 68 points normalised to
+  dlib's box -- the same frame `detect_face_landmarks` gives the refiner. With `mirror`, each
+  shape also appears mirrored (x -> 1 - x, points renumbered by FLIP_PERMUTATION). Real shapes in
+  dlib's own box convention, offline: the stand-in for LS3D-W's training shapes that pure
+  synthetic faces cannot be.
 
   Returns:
     float32 [S, 68, 2].
   """
-  import skimage.data  # lazy: only the LFW subset needs it; pylint: disable=import-outside-toplevel
-
-  faces = skimage.data.lfw_subset()[:100]
   shapes = []
-  for face in faces:
-    grey = Image.fromarray(np.round(face * 255).astype(np.uint8))
-    pixels = np.asarray(grey.resize((grey.width * upscale, grey.height * upscale), Image.BICUBIC))
+  for _, pixels in lfw_subset_faces(split=split, upscale=upscale):
     try:
       found = detect_face_landmarks(pixels, upsample=1, name="lfw_subset")
     except InputError as error:

@@ -135,10 +135,17 @@ def test_missing_dlib_says_how_to_install(monkeypatch):
 
 
 def test_lfw_subset_landmarks_are_real_faces_and_their_mirrors():
-  shapes = face_detection.lfw_subset_landmarks()
+  shapes = face_detection.lfw_subset_landmarks(split="all")
   assert shapes.shape[1:] == (68, 2) and shapes.dtype == np.float32
   count = len(shapes) // 2
   assert len(shapes) == 2 * count and count >= 85  # dlib finds ~92 of the 100 faces
+  # f trains on faces 0-69 only; faces 70-99 are where its settings are chosen.
+  train = face_detection.lfw_subset_landmarks(mirror=False)
+  val = face_detection.lfw_subset_landmarks(split="val", mirror=False)
+  assert len(train) + len(val) == count and len(val) >= 25
+  np.testing.assert_array_equal(np.concatenate([train, val]), shapes[:count])
+  with pytest.raises(InputError, match="split='test'"):
+    face_detection.lfw_subset_faces(split="test")
   mirrored = shapes[count:]
   np.testing.assert_allclose(mirrored[:, landmarks.FLIP_PERMUTATION, 0], 1.0 - shapes[:count, :, 0], atol=1e-6)
   np.testing.assert_allclose(mirrored[:, landmarks.FLIP_PERMUTATION, 1], shapes[:count, :, 1], atol=1e-6)

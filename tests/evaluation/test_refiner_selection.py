@@ -1,4 +1,5 @@
-"""The silhouette refiner's val sweep: hidden-keypoint errors by hand, and the binary's files."""
+"""The refiner sweeps on val: hidden-keypoint errors by hand, and the binary's files for the
+silhouette and the face refiner."""
 
 import json
 import os
@@ -6,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from pgi_tf.evaluation import silhouette_completion
 from pgi_tf.structural import silhouette
@@ -63,17 +65,32 @@ def test_sweep_refiner_writes_its_choice_and_refuses_test(tmp_path):
       "error: --split=test: choices are made on the validation split; the test split only reports")
   assert not (tmp_path / "refused").exists()
   completed = _run(["--config=configs/keypoint_refiner_fashion_mnist32.py:smoke", "--num_images=20",
-                    "--hole_drop_fraction=0,1", "--seeds=3", f"--output_dir={tmp_path / 'out'}",
+                    "--values=0,0.9", "--seeds=3", f"--output_dir={tmp_path / 'out'}",
                     f"--workdir={tmp_path / 'work'}"])
   assert completed.returncode == 0, completed.stderr[-2000:]
   report = json.loads((tmp_path / "out" / "results.json").read_text())
-  assert (report["split"], report["num_images"], report["seeds"]) == ("val", 20, [3])
-  assert [(r["hole_drop_fraction"], r["hole_ratio"]) for r in report["rows"]] == [
-      (0.0, 0.1), (0.0, 0.4), (1.0, 0.1), (1.0, 0.4)]
-  at_40 = {r["hole_drop_fraction"]: r["mean_hidden_error_refined"] for r in report["rows"] if r["hole_ratio"] == 0.4}
-  assert report["chosen"]["hole_drop_fraction"] == min(at_40, key=at_40.get)
+  assert (report["split"], report["sample"], report["seeds"]) == ("val", "20 images", [3])
+  assert report["parameter"] == "train.hole_drop_fraction"
+  assert [(r["value"], r["condition"]) for r in report["rows"]] == [
+      (0.0, "10% holes"), (0.0, "40% holes"), (0.9, "10% holes"), (0.9, "40% holes")]
+  at_40 = {r["value"]: r["error_refined"] for r in report["rows"] if r["condition"] == "40% holes"}
+  assert report["chosen"]["value"] == min(at_40, key=at_40.get)
   assert report["provenance"]["command"].startswith("python -m binaries.sweep_refiner")
   assert "**chosen**" in (tmp_path / "out" / "table.md").read_text()
-  bad = _run(["--config=configs/keypoint_refiner_fashion_mnist32.py:smoke", "--hole_drop_fraction=0,2",
+  bad = _run(["--config=configs/keypoint_refiner_fashion_mnist32.py:smoke", "--values=0,2",
               f"--output_dir={tmp_path / 'bad'}"])
-  assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --hole_drop_fraction=0,2")
+  assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --values=0,2")
+
+
+def test_sweep_refiner_chooses_the_face_refiner_on_lfw_validation_faces(tmp_path):
+  completed = _run(["--config=configs/keypoint_refiner_faces.py:smoke", "--num_images=2", "--values=0",
+                    "--seeds=0", f"--output_dir={tmp_path / 'out'}", f"--workdir={tmp_path / 'work'}"])
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  report = json.loads((tmp_path / "out" / "results.json").read_text())
+  assert report["parameter"] == "data.lfw_dlib_fraction" and report["choose_by"] == "all halves"
+  rows = {r["condition"]: r for r in report["rows"]}
+  assert list(rows) == ["right half", "left half", "bottom half", "top half", "all halves"]
+  assert all(r["num_faces"] == 2 for r in rows.values())
+  sides = [rows[c]["error_refined"] for c in ("right half", "left half", "bottom half", "top half")]
+  assert rows["all halves"]["error_refined"] == pytest.approx(np.mean(sides))
+  assert report["chosen"]["value"] == 0.0
