@@ -76,3 +76,21 @@ def apply_gan_flags(config, gan_flags: dict) -> None:
   for name, holder in gan_flags.items():
     if holder.value is not None:
       config[name] = holder.value
+
+
+def number_list(flag: str, values: list[str], cast, *, low: float, high: float) -> list:
+  """A list flag of distinct numbers in [low, high] (e.g. --seeds=0,1), or a one-line error."""
+  try:
+    numbers = [cast(v) for v in values]
+  except ValueError:
+    kind = "integers" if cast is int else "numbers"
+    raise InputError(f"--{flag}={','.join(values)}: expected a comma-separated list of {kind}") from None
+  if not numbers or any(not low <= n <= high for n in numbers) or len(set(numbers)) != len(numbers):
+    raise InputError(f"--{flag}={','.join(values)}: expected distinct values in [{low}, {high}]")
+  return numbers
+
+
+def refuse_test_split(split: str) -> None:
+  """Tools that choose something run on validation data only."""
+  if split == "test":
+    raise InputError("--split=test: choices are made on the validation split; the test split only reports")

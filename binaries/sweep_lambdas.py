@@ -43,27 +43,16 @@ _GAN_FLAGS = _main.define_gan_flags()
 flags.mark_flags_as_required(["config"])
 
 
-def _parse_seeds(values: list[str]) -> list[int]:
-  try:
-    seeds = [int(v) for v in values]
-  except ValueError:
-    raise InputError(f"--seeds={','.join(values)}: expected a comma-separated list of integers") from None
-  if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-    raise InputError(f"--seeds={','.join(values)}: expected distinct non-negative integers")
-  return seeds
-
-
 def main(argv):
   del argv
   run = provenance.start()
-  if _SPLIT.value == "test":
-    raise InputError("--split=test: choices are made on the validation split; the test split only reports")
+  _main.refuse_test_split(_SPLIT.value)
   base = _CONFIG.value
   _main.apply_gan_flags(base, _GAN_FLAGS)
   extractor = None
   if _FD_EXTRACTOR.value:
     extractor = extractors.load_extractor(_FD_EXTRACTOR.value)
-  seeds = _parse_seeds(_SEEDS.value)
+  seeds = _main.number_list("seeds", _SEEDS.value, int, low=0, high=2**31 - 1)
   rows = []
   for seed, l1, l2 in itertools.product(seeds, map(float, _LAMBDA_REALISM.value),
                                         map(float, _LAMBDA_GRADIENT.value)):

@@ -40,26 +40,15 @@ _MASK_SEED = flags.DEFINE_integer("mask_seed", 0, "Seed of the evaluation masks.
 flags.mark_flags_as_required(["config"])
 
 
-def _numbers(flag, values: list[str], cast, *, low: float, high: float) -> list:
-  try:
-    numbers = [cast(v) for v in values]
-  except ValueError:
-    raise InputError(f"--{flag}={','.join(values)}: expected a comma-separated list of numbers") from None
-  if not numbers or any(not low <= n <= high for n in numbers) or len(set(numbers)) != len(numbers):
-    raise InputError(f"--{flag}={','.join(values)}: expected distinct values in [{low}, {high}]")
-  return numbers
-
-
 def main(argv):
   del argv
   run = provenance.start()
-  if _SPLIT.value == "test":
-    raise InputError("--split=test: choices are made on the validation split; the test split only reports")
+  _main.refuse_test_split(_SPLIT.value)
   base = _CONFIG.value
   selection = refiner_selection.get_selection(base.data.kind)
-  values = (_numbers("values", _VALUES.value, float, low=0.0, high=0.99) if _VALUES.value
+  values = (_main.number_list("values", _VALUES.value, float, low=0.0, high=selection.max_value) if _VALUES.value
             else list(selection.default_values))
-  seeds = _numbers("seeds", _SEEDS.value, int, low=0, high=2**31 - 1)
+  seeds = _main.number_list("seeds", _SEEDS.value, int, low=0, high=2**31 - 1)
   if _NUM_IMAGES.value < 1:
     raise InputError(f"--num_images={_NUM_IMAGES.value}: must be at least 1")
   measure, sample = selection.prepare(base, split=_SPLIT.value, num_images=_NUM_IMAGES.value, seed=_MASK_SEED.value)

@@ -51,3 +51,41 @@ def test_smoke_variant_is_smaller_and_exercised_by_a_test(name):
            if f"configs/{name}.py:smoke" in text or f'{name}.get_config("smoke")' in text
            or (f'"{name}' in text and 'get_config("smoke")' in text)]
   assert users, f"configs/{name}.py:smoke is not run by any test"
+
+
+# Every chosen hyperparameter traces to a validation-split JSON that a binary wrote, and the
+# bundled model that ships the preset was trained with that value.
+CHOICES = [
+    # (preset, config fields, results JSON, JSON "chosen" fields, bundled export)
+    ("fashion_mnist32_prior", ("loss.lambda_realism", "loss.lambda_gradient"), "results/sweep_lambdas/results.json",
+     ("lambda_realism", "lambda_gradient"), "hub_modules/fashion_mnist32/prior_predictor"),
+    ("fashion_mnist32_sequence_prior", ("loss.lambda_realism", "loss.lambda_gradient"),
+     "results/sweep_lambdas/results.json", ("lambda_realism", "lambda_gradient"),
+     "hub_modules/fashion_mnist32/sequence_prior"),
+    ("keypoint_refiner_fashion_mnist32", ("train.hole_drop_fraction",), "results/sweep_refiner_silhouette/results.json",
+     ("value",), None),
+    ("keypoint_refiner_faces", ("data.lfw_dlib_fraction",), "results/sweep_refiner_faces/results.json", ("value",),
+     None),
+]
+
+
+def _field(config, dotted):
+  section, name = dotted.split(".")
+  return config[section][name]
+
+
+@pytest.mark.parametrize("preset,fields,path,chosen_fields,bundled", CHOICES, ids=[c[0] for c in CHOICES])
+def test_chosen_values_come_from_a_validation_json(preset, fields, path, chosen_fields, bundled):
+  import json
+  with open(os.path.join(REPO, path)) as f:
+    data = json.load(f)
+  assert data["split"] == "val" and data["provenance"]["command"].startswith("python -m binaries.sweep_")
+  assert len(data["seeds"]) >= 2
+  config = importlib.import_module(f"configs.{preset}").get_config()
+  chosen = [data["chosen"][name] for name in chosen_fields]
+  assert [_field(config, name) for name in fields] == chosen, f"configs/{preset}.py does not use {path}'s choice"
+  if bundled:
+    with open(os.path.join(REPO, bundled, "pgi_tf_metadata.json")) as f:
+      metadata = json.load(f)
+    assert [metadata[name] for name in chosen_fields] == chosen
+    assert metadata["loss_normalisation"] == "per_known_pixel"

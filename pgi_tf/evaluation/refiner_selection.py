@@ -39,6 +39,7 @@ class RefinerSelection:
   choose_by: the condition whose mean error over seeds picks the value.
   baseline: what f is compared with in every row.
   error: what the error is, for the table's note.
+  max_value: the largest value the setting takes.
   """
   title: str
   parameter: str
@@ -47,6 +48,7 @@ class RefinerSelection:
   choose_by: str
   baseline: str
   error: str
+  max_value: float = 1.0
 
 
 def _prepare_silhouette(config, *, split: str, num_images: int, seed: int) -> tuple[Measure, str]:
@@ -103,14 +105,15 @@ def _prepare_faces(config, *, split: str, num_images: int, seed: int) -> tuple[M
 SELECTIONS = {
     "silhouette": RefinerSelection(
         title="Silhouette refiner: hole-shaped drops chosen on the validation split",
-        parameter="train.hole_drop_fraction", default_values=(0.0, 0.25, 0.5, 0.75),
+        parameter="train.hole_drop_fraction", default_values=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0),
         prepare=_prepare_silhouette, choose_by="40% holes", baseline="mean shape",
         error="Mean L2 error (fractions of the image side) on the silhouette keypoints a Table 1 hole hides"),
     "synthetic_faces": RefinerSelection(
         title="Face refiner: share of real (dlib-on-LFW) shapes chosen on validation faces",
         parameter="data.lfw_dlib_fraction", default_values=(0.0, 0.25, 0.5),
         prepare=_prepare_faces, choose_by="all halves", baseline="raw dlib",
-        error="Mean RLE (§6.2) over the 68 points against dlib on the unmasked face, half the face box masked"),
+        error="Mean RLE (§6.2) over the 68 points against dlib on the unmasked face, half the face box masked",
+        max_value=0.99),  # the trainer needs some synthetic shapes
 }
 
 

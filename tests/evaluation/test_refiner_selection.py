@@ -77,9 +77,9 @@ def test_sweep_refiner_writes_its_choice_and_refuses_test(tmp_path):
   assert report["chosen"]["value"] == min(at_40, key=at_40.get)
   assert report["provenance"]["command"].startswith("python -m binaries.sweep_refiner")
   assert "**chosen**" in (tmp_path / "out" / "table.md").read_text()
-  bad = _run(["--config=configs/keypoint_refiner_fashion_mnist32.py:smoke", "--values=0,2",
+  bad = _run(["--config=configs/keypoint_refiner_fashion_mnist32.py:smoke", "--values=0,1.5",
               f"--output_dir={tmp_path / 'bad'}"])
-  assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --values=0,2")
+  assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --values=0,1.5")
 
 
 def test_sweep_refiner_chooses_the_face_refiner_on_lfw_validation_faces(tmp_path):
