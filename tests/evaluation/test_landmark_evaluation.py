@@ -42,12 +42,14 @@ def test_half_face_mask_by_hand():
     landmark_evaluation.half_face_mask((8, 10), (2, 1, 7, 4), side="middle")
 
 
-def test_astronaut_refined_landmarks_beat_raw_dlib_on_the_masked_face(astronaut):
-  # §6.2 / Fig. 4a's claim on a real face: with the right half of the face box masked, f's
-  # output has a lower mean RLE than dlib's detection on the masked image (measured with the
-  # bundled refiner: 0.141 vs 0.148; the bottom half: 0.074 vs 0.116).
+def test_astronaut_right_half_masked(astronaut):
+  # §6.2 / Fig. 4a on a real face, right half of the face box masked. The bundled f is chosen
+  # on the LFW validation faces, not on this image: its own output does not beat dlib's masked
+  # detection here (measured: 0.159 vs 0.148 mean RLE), f with the visible detections kept does
+  # (0.139), and the aligned mean shape does better still (0.117). RESULTS.md reports all four.
   rle = astronaut["mean_rle"]
-  assert rle["refined"] < rle["raw"], rle
+  assert rle["refined_keep_visible"] < rle["raw"] < rle["refined"], rle
+  assert rle["mean_shape_fill"] < rle["refined_keep_visible"], rle
   assert 10 < astronaut["num_visible"] < 58
   switches = np.array(astronaut["switches"])
   assert astronaut["num_visible"] == switches.sum()
