@@ -10,6 +10,9 @@ Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_silhoue
 Expect:  the bundled hub_modules/fashion_mnist32_silhouette/prior_predictor; everything else
          (masks, λ1, λ2, steps, schedule) equals the M_z preset, configs/fashion_mnist32_prior.py, so
          `binaries/evaluate.py --structural_prior=none,silhouette` compares like with like.
+The bundled P predates the validation split and the per-known-pixel Eq. 4 / Eq. 6: it was
+trained with λ1 = 0.003, λ2 = 1 and the earlier normalisation, against a G and D that saw all
+60,000 training-file images (RESULTS.md says so beside its rows).
 Differs from the paper: S is a silhouette (16 keypoints on rays from the centre), not facial
 landmarks: Fashion-MNIST has no faces; the face version is configs/celeba64_landmarks_prior.py.
 """

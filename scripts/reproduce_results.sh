@@ -28,11 +28,11 @@ done
 if [ "$quick" = 1 ]; then
   root="runs/reproduce_quick"; n_all=500; n_iter=100; clips=20; sweep_steps=50; sweep_images=100
   bench=(--suites=inference_table4 --resolutions=32 --inference_batch_sizes=1 --max_iterative_seconds=20)
-  grid=(--lambda_realism=0,0.03 --lambda_gradient=1); smoke=":smoke"
+  grid=(--lambda_realism=0,0.03 --lambda_gradient=1); smoke=":smoke"; refiner_images=10
 else
   root="."; n_all=10000; n_iter=1000; clips=200; sweep_steps=1000; sweep_images=1000
   bench=(--suites=gan_training,inference_table4 --max_iterative_seconds=240)
-  grid=(--lambda_realism=0,0.003,0.03 --lambda_gradient=0,1); smoke=""
+  grid=(--lambda_realism=0,0.003,0.03 --lambda_gradient=0,1); smoke=""; refiner_images=1000
 fi
 out="$root/results"
 mkdir -p "$out"
@@ -76,7 +76,7 @@ if [ "$skip_sweep" = 0 ]; then
   for kind in fashion_mnist32:silhouette faces:faces; do
     step "keypoint refiner sweep on validation data: ${kind#*:}"
     "$PY" -m binaries.sweep_refiner --config="configs/keypoint_refiner_${kind%%:*}.py$smoke" --seeds=0,1 \
-      --output_dir="$out/sweep_refiner_${kind#*:}" --workdir="runs/reproduce_sweep_refiner_${kind#*:}$suffix" > /dev/null
+      --num_images="$refiner_images" --output_dir="$out/sweep_refiner_${kind#*:}" --workdir="runs/reproduce_sweep_refiner_${kind#*:}$suffix" > /dev/null
   done
 fi
 "$PY" -m binaries.report --repo="$root"
