@@ -14,7 +14,7 @@ Expect:  the target: on held-out moving clips M_{z+L} has >= 20% lower flicker t
          per-frame PSNR at most 0.3 dB lower (binaries/evaluate.py). Not yet run: numbers go to RESULTS.md.
 Differs from the paper: Fashion-MNIST items moving on a 32 px canvas instead of FaceForensics at
 128 px; the frozen G and D are the bundled 32 px DCGAN; λ1, λ2 are P's (configs/fashion_mnist32_prior.py,
-from the sweep); the paper gives neither W nor the LSTM size (W = 8, 256 units here); the per-frame CNN
+chosen on val); the paper gives neither W nor the LSTM size (W = 8, 256 units here); the per-frame CNN
 starts from the bundled P (warm start), the LSTM and head from scratch.
 """
 

@@ -17,7 +17,7 @@ Differs from the paper: the only public TF-Hub PG-GAN (progan-128) draws 128x128
 output is upsampled (bicubic) to 256 (`output_resolution`); pass --config.generator=/path/to/a
 256-px PG-GAN module with the same `default` signature and --config.output_resolution=0 to match
 the paper exactly. Eq. 5 uses a critic trained against the frozen G (the module ships no D);
-λ1, λ2 from the Fashion-MNIST sweep (the paper gives none); the number of steps is ours.
+λ1, λ2 are the untuned defaults (the paper gives none; sweep them on val); the number of steps is ours.
 """
 
 from configs import prior_defaults

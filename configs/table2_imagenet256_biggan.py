@@ -17,7 +17,7 @@ Expect:  not run here (no BigGAN weights or ImageNet offline).
 Differs from the paper: holes are central squares of 96, 112 or 128 px (the paper: central
 rectangles with smaller side 96-128); truncation t = 0.5 (not given in the paper; z then lies in
 [-1, 1], P's head is 2t tanh); Eq. 5 uses a critic trained against the frozen G (BigGAN's D is
-unreleased); λ1, λ2 from the Fashion-MNIST sweep; the number of steps is ours.
+unreleased); λ1, λ2 are the untuned defaults (sweep them on val); the number of steps is ours.
 """
 
 from configs import prior_defaults
