@@ -62,7 +62,7 @@ def _clip(batch, frames, *, seed=0, resolution=R, channels=C):
 
 def test_eq10_by_hand_two_frames_4x4():
   # Frame 1: I = 0, hole = top-left 2x2, G = 0.5 everywhere, D logit 0.
-  #   L_c = 12 known pixels * |0 - 0.5| / 16 = 0.375;  L_g = 0 (both flat);  L_r = -softplus(0) = -ln 2.
+  #   L_c = 12 known pixels * |0 - 0.5| / 12 known = 0.5;  L_g = 0 (both flat);  L_r = -softplus(0) = -ln 2.
   # Frame 2: I(h, w) = 0.25 w, no hole, G = 0, D logit 2.
   #   L_c = mean(0, .25, .5, .75) = 0.375;  L_g = |0.25 - 0| along x (12 positions) + 0 along y = 0.25;
   #   L_r = -softplus(2) = -ln(1 + e^2).
@@ -76,7 +76,7 @@ def test_eq10_by_hand_two_frames_4x4():
   parts = losses.grouped_prior_loss(frames_or_masked=images, generated_frames=generated, masks=masks,
                                     fake_logits=np.array([[0.0, 2.0]], np.float32), weights=weights,
                                     lambda_realism=0.1, lambda_gradient=1.0)
-  frame1 = 0.375 - 0.1 * math.log(2.0)
+  frame1 = 0.5 - 0.1 * math.log(2.0)
   frame2 = 0.375 - 0.1 * math.log(1.0 + math.e ** 2) + 0.25
   np.testing.assert_allclose(parts["total"].numpy(), [(frame1 + frame2) / 2], rtol=1e-6)
   np.testing.assert_allclose(parts["contextual"].numpy(), [0.375], rtol=1e-6)
