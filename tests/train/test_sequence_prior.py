@@ -79,7 +79,7 @@ def test_eq10_by_hand_two_frames_4x4():
   frame1 = 0.5 - 0.1 * math.log(2.0)
   frame2 = 0.375 - 0.1 * math.log(1.0 + math.e ** 2) + 0.25
   np.testing.assert_allclose(parts["total"].numpy(), [(frame1 + frame2) / 2], rtol=1e-6)
-  np.testing.assert_allclose(parts["contextual"].numpy(), [0.375], rtol=1e-6)
+  np.testing.assert_allclose(parts["contextual"].numpy(), [(0.5 + 0.375) / 2], rtol=1e-6)
   np.testing.assert_allclose(parts["gradient_difference"].numpy(), [0.125], rtol=1e-6)
   np.testing.assert_allclose(parts["photo_realism"].numpy(),
                              [-(math.log(2.0) + math.log(1.0 + math.e ** 2)) / 2], rtol=1e-6)
