@@ -58,14 +58,16 @@ def _prepare_silhouette(config, *, split: str, num_images: int, seed: int) -> tu
       resolution=resolution, channels=int(config.data.channels), batch_size=num_images,
       shuffle=False, repeat=False, drop_remainder=False))).numpy()
   mean_shape = silhouette_completion.mean_silhouette(images, num_rays=num_rays)
-  masks = {ratio: image_evaluation.evaluation_masks(count=len(images), resolution=resolution,
-                                                    hole_ratio=ratio, seed=seed) for ratio in (0.1, 0.4)}
+  # Detections, switches and the baseline do not depend on f: once per hole ratio, not per f.
+  cases = {ratio: silhouette_completion.CompletionCase(
+      images, image_evaluation.evaluation_masks(count=len(images), resolution=resolution, hole_ratio=ratio,
+                                                seed=seed), num_rays=num_rays, mean_shape=mean_shape)
+           for ratio in (0.1, 0.4)}
 
   def measure(refine):
     rows = []
-    for ratio, ratio_masks in masks.items():
-      errors = silhouette_completion.completion_errors(refine, images, ratio_masks, num_rays=num_rays,
-                                                       mean_shape=mean_shape)
+    for ratio, case in cases.items():
+      errors = case.errors(refine)
       rows.append({"condition": f"{ratio:.0%} holes", "error_refined": errors["mean_hidden_error_refined"],
                    "error_baseline": errors["mean_hidden_error_mean_shape_fill"],
                    "hidden_fraction": errors["hidden_fraction"]})

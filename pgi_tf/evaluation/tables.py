@@ -153,21 +153,29 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
   return float(1.0 - 6.0 * np.sum((ra - rb) ** 2) / (n * (n * n - 1)))
 
 
+def _seed_averaged_choice(candidates: list, seeds: list[int], error) -> tuple[int, float, dict]:
+  """The one choice rule of the sweeps: the candidate with the lowest error averaged over seeds.
+
+  error(candidate, seed) -> float. Returns (index of the best, its mean error, the record of
+  each seed's ranks and, with two or more seeds, the Spearman correlation of the first two)."""
+  per_seed = {seed: [error(c, seed) for c in candidates] for seed in seeds}
+  mean = np.nanmean(np.asarray([per_seed[s] for s in seeds]), axis=0)
+  best = int(np.argmin(mean))
+  record = {"ranks_by_seed": {str(s): _ranks(per_seed[s]).tolist() for s in seeds}}
+  if len(seeds) >= 2:
+    record["spearman_seed_rankings"] = spearman(per_seed[seeds[0]], per_seed[seeds[1]])
+  return best, float(mean[best]), record
+
+
 def lambda_sweep_choice(rows: list[dict]) -> dict:
   """The rule that picks λ1, λ2: the grid point with the lowest Fréchet distance at 40% holes,
   averaged over seeds (the hard case of Table 1, where one pass trails the search); the seeds'
   rankings by that number and their Spearman correlation say how stable the choice is."""
-  points, seeds = _grid_points(rows), _seeds(rows)
-  per_seed = {seed: [_cell(rows, p, seed, 0.4, "frechet_distance") for p in points] for seed in seeds}
-  mean = np.nanmean(np.asarray([per_seed[s] for s in seeds]), axis=0)
-  best = int(np.argmin(mean))
-  choice = {"lambda_realism": points[best][0], "lambda_gradient": points[best][1],
-            "criterion": "lowest mean Fréchet distance at 40% holes over seeds",
-            "mean_fd_40": float(mean[best]),
-            "ranks_by_seed": {str(s): _ranks(per_seed[s]).tolist() for s in seeds}}
-  if len(seeds) >= 2:
-    choice["spearman_seed_rankings"] = spearman(per_seed[seeds[0]], per_seed[seeds[1]])
-  return choice
+  points = _grid_points(rows)
+  best, mean, record = _seed_averaged_choice(
+      points, _seeds(rows), lambda p, seed: _cell(rows, p, seed, 0.4, "frechet_distance"))
+  return {"lambda_realism": points[best][0], "lambda_gradient": points[best][1],
+          "criterion": "lowest mean Fréchet distance at 40% holes over seeds", "mean_fd_40": mean, **record}
 
 
 def lambda_sweep_markdown(rows: list[dict], *, steps: int, num_images: int, split: str) -> str:
@@ -215,21 +223,14 @@ def refiner_sweep_choice(rows: list[dict], *, choose_by: str) -> dict:
   condition `choose_by` (e.g. "40% holes"), averaged over seeds; each seed's ranking and the
   seeds' Spearman correlation say how stable that is."""
   values = list(dict.fromkeys(r["value"] for r in rows))
-  seeds = _seeds(rows)
 
   def error(value, seed):
     return next(r["error_refined"] for r in rows if r["value"] == value and r.get("seed", 0) == seed
                 and r["condition"] == choose_by)
 
-  per_seed = {seed: [error(v, seed) for v in values] for seed in seeds}
-  mean = np.mean(np.asarray([per_seed[s] for s in seeds]), axis=0)
-  best = int(np.argmin(mean))
-  choice = {"value": values[best], "criterion": f"lowest mean error of f at {choose_by} over seeds",
-            "mean_error": float(mean[best]),
-            "ranks_by_seed": {str(s): _ranks(per_seed[s]).tolist() for s in seeds}}
-  if len(seeds) >= 2:
-    choice["spearman_seed_rankings"] = spearman(per_seed[seeds[0]], per_seed[seeds[1]])
-  return choice
+  best, mean, record = _seed_averaged_choice(values, _seeds(rows), error)
+  return {"value": values[best], "criterion": f"lowest mean error of f at {choose_by} over seeds",
+          "mean_error": mean, **record}
 
 
 def refiner_sweep_markdown(data: dict) -> str:
