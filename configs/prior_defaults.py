@@ -33,6 +33,7 @@ def prior_config() -> ml_collections.ConfigDict:
   config.prior = ml_collections.ConfigDict()
   config.prior.base_channels = 64   # P is as wide as the DCGAN discriminator
   config.prior.dense_units = 0
+  config.prior.num_candidates = 1   # K > 1: K candidate latents per image (beyond the paper, issue 13)
 
   config.loss = ml_collections.ConfigDict()
   # λ1, λ2 of Eq. 7: not given in the paper. Untuned starting values for a new data set; choose
@@ -41,6 +42,10 @@ def prior_config() -> ml_collections.ConfigDict:
   config.loss.lambda_realism = 0.003
   config.loss.lambda_gradient = 1.0
   config.loss.contextual_decay = 0.99  # Eq. 3
+  # Beyond the paper (pgi_tf.losses.candidates): ε of the relaxed best-of-K rule (K > 1 only), and
+  # the weight of P(M̄ ⊙ G(z), M) ≈ z on G's own samples (0 = off, the paper's Eq. 7).
+  config.loss.candidate_relaxation = 0.05
+  config.loss.lambda_latent = 0.0
 
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 10000
@@ -92,4 +97,28 @@ def table1_64px_prior(*, name: str, source: str, arg: str | None) -> ml_collecti
     config = make_smoke(config)
     config.data.resolution = 16  # tiny fixtures and a tiny G
     config.masks.size = 8
+  return config
+
+
+FASHION_MNIST32_VARIANT_STEPS = 4000
+
+
+def fashion_mnist32_variant(*, name: str, arg: str | None, **fields) -> ml_collections.ConfigDict:
+  """A one-pass variant beyond the paper (issue 13): the bundled Fashion-MNIST P fine-tuned for
+  FASHION_MNIST32_VARIANT_STEPS more steps with `fields` ("section.name": value) changed. Every
+  variant starts from the same P and trains as long, so their val rows differ by the change only;
+  fashion_mnist32_prior_continued (no change) is the control."""
+  from configs import fashion_mnist32_prior  # pylint: disable=import-outside-toplevel
+  config = fashion_mnist32_prior.get_config()
+  config.name = name
+  config.train.warm_start = "hub_modules/fashion_mnist32/prior_predictor"
+  config.train.num_steps = FASHION_MNIST32_VARIANT_STEPS
+  for dotted, value in fields.items():
+    section, field = dotted.split(".")
+    config[section][field] = value
+  if arg == "smoke":
+    config = make_smoke(config)
+    config.prior.base_channels = 64  # the bundled P's width: the smoke run warm-starts from it too
+    config.train.num_steps = 4
+    config.train.batch_size = 4
   return config

@@ -7,7 +7,8 @@ and the stage-2 trainer (its loss and its sample grids).
                                                                 critics and compare_gan's D
                                                                 are unconditional)
 
-`conditions` is S or y ([N, c]) or None for M_z.
+`conditions` is S or y ([N, c]) or None for M_z. A P with K candidate heads (z [N, K, d],
+`pgi_tf.inference.candidates`) sends all K through G as one batch and keeps the best-scoring one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from typing import Callable
 
 import tensorflow as tf
+
+from pgi_tf.inference import candidates
 
 
 def predict_z(prior_predictor: Callable, masked_images, masks, conditions=None, *, training: bool = False):
@@ -36,10 +39,34 @@ def discriminate(discriminator: Callable, images, conditions=None, *, class_cond
 
 
 def fill(prior_predictor: Callable, generator: Callable, masked_images, masks, conditions=None, *,
-         training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
-  """(G(P(I_d, M[, c])[, c]), z): what Eq. 8 pastes into the hole."""
+         training: bool = False, discriminator: Callable | None = None, lambda_realism: float = 0.0,
+         class_conditional: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+  """(G(P(I_d, M[, c])[, c]), z): what Eq. 8 pastes into the hole.
+
+  P with K candidates: G draws all K in one batch and the one with the lowest Eq. 4 (+ λ1 Eq. 5
+  when `discriminator` and `lambda_realism` are given) is returned, with its z [N, d]."""
   z = predict_z(prior_predictor, masked_images, masks, conditions, training=training)
-  return generate(generator, z, conditions), z
+  if z.shape.rank == 2:
+    return generate(generator, z, conditions), z
+  generated, z, candidate_scores = fill_candidates(
+      generator, z, masked_images, masks, conditions, discriminator=discriminator,
+      lambda_realism=lambda_realism, class_conditional=class_conditional)
+  return candidates.choose(generated, candidate_scores), candidates.choose(z, candidate_scores)
+
+
+def fill_candidates(generator: Callable, z, masked_images, masks, conditions=None, *,
+                    discriminator: Callable | None = None, lambda_realism: float = 0.0,
+                    class_conditional: bool = False) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+  """All K candidates of z [N, K, d]: (G(z) [N, K, H, W, C], z, scores [N, K]; lower is better)."""
+  k = candidates.count(z)
+  repeated_conditions = candidates.repeat(conditions, k)
+  generated = generate(generator, candidates.flatten(z), repeated_conditions)
+  fake_logits = None
+  if discriminator is not None and lambda_realism:
+    fake_logits = discriminate(discriminator, generated, repeated_conditions, class_conditional=class_conditional)
+  candidate_scores = candidates.scores(masked_images=masked_images, masks=masks, generated_images=generated, k=k,
+                                       fake_logits=fake_logits, lambda_realism=lambda_realism)
+  return candidates.unflatten(generated, k), z, candidate_scores
 
 
 def class_conditions(labels, num_classes: int) -> tf.Tensor:

@@ -7,6 +7,7 @@ All three fill the hole with G(z) and keep the known pixels exactly:
 and differ only in how ẑ is found:
 
   single     ẑ = P(I_d, M)                                              one forward pass (§4.1)
+             (a P with K candidate heads: the candidate with the lowest Eq. 4, beyond the paper)
   iterative  ẑ = argmin_z  L_yeh(z) = Σ W_yeh ⊙ |G(z) - I_d| + λ log(1 - D(G(z)))   (Eq. 2, §3.2, §6.3.1)
              from z ~ p_z, Adam, 1000 steps at 64 px / 1500 at 128, z kept in p_z's support
   hybrid     the iterative search started from P's ẑ for K steps (beyond the paper: a speed / fidelity dial)
@@ -27,6 +28,7 @@ from pgi_tf import losses
 from pgi_tf import structural
 from pgi_tf.errors import InputError
 from pgi_tf.generators import z_prior
+from pgi_tf.inference import candidates
 from pgi_tf.inference import conditioning
 
 MODES = ("single", "iterative", "hybrid")
@@ -94,6 +96,9 @@ class Inpainter:
     self.z_distribution = z_distribution
     self.z_support = tuple(float(v) for v in z_support)
     self.iterative_config = iterative
+    # K candidates are ranked by Eq. 4 + λ1 Eq. 5 with the λ1 P was trained with (D permitting).
+    self.selection_lambda_realism = float(
+        (getattr(prior_predictor, "metadata", None) or {}).get("lambda_realism", 0.0) or 0.0)
     self._single = tf.function(self._single_impl, jit_compile=jit_compile or None, reduce_retracing=True)
     self._search = tf.function(self._search_impl, jit_compile=jit_compile or None, reduce_retracing=True)
 
@@ -118,13 +123,32 @@ class Inpainter:
     masks = tf.cast(masks, tf.float32)
     masked_images = (1.0 - masks) * images
     conditions = self._conditions(masked_images, masks, class_conditions)
-    generated, z = conditioning.fill(self.prior_predictor, self.generator, masked_images, masks, conditions)
-    return compose(images=images, masks=masks, generated_images=generated), generated, z
+    z = conditioning.predict_z(self.prior_predictor, masked_images, masks, conditions)
+    if z.shape.rank == 2:
+      generated = conditioning.generate(self.generator, z, conditions)
+      return compose(images=images, masks=masks, generated_images=generated), generated, z, None
+    # K candidates (pgi_tf.inference.candidates): all K drawn in one batch, the best pasted.
+    all_generated, z, scores = conditioning.fill_candidates(
+        self.generator, z, masked_images, masks, conditions, discriminator=self.discriminator,
+        lambda_realism=self.selection_lambda_realism, class_conditional=bool(self.num_classes))
+    generated, z_best = candidates.choose(all_generated, scores), candidates.choose(z, scores)
+    k = candidates.count(z)
+    ordered = candidates.flatten_images(candidates.order(all_generated, scores))
+    all_inpainted = compose(images=candidates.repeat(images, k), masks=candidates.repeat(masks, k),
+                            generated_images=ordered)
+    return (compose(images=images, masks=masks, generated_images=generated), generated, z_best,
+            candidates.unflatten(all_inpainted, k))
 
   def predict_z(self, images, masks, class_conditions=None) -> tf.Tensor:
     if self.prior_predictor is None:
       raise ValueError("single / hybrid inpainting needs a prior predictor")
     return self._single(images, masks, class_conditions)[2]
+
+  @property
+  def num_candidates(self) -> int:
+    """K of a P with candidate heads (1: the paper's P)."""
+    metadata = getattr(self.prior_predictor, "metadata", None) or {}
+    return int(metadata.get("num_candidates", 1))
 
   # ------------------------------------------------------------------ search (Eq. 2)
   def _search_impl(self, images, masks, initial_z, iterations, class_conditions=None):
@@ -182,7 +206,9 @@ class Inpainter:
 
   def inpaint(self, images, masks, *, mode: str = "single", iterations: int | None = None,
               refine_steps: int = 100, seed: int = 0, labels=None) -> dict[str, tf.Tensor]:
-    """Returns {"inpainted", "generated", "z"} (+ "labels" for a class-conditional G) for a batch.
+    """Returns {"inpainted", "generated", "z"} (+ "labels" for a class-conditional G) for a batch;
+    single mode with a K-candidate P adds "candidates": all K inpainted images [N, K, H, W, C],
+    best (lowest Eq. 4 + λ1 Eq. 5) first; "inpainted" is the first of them.
 
     mode: single (Eq. 8), iterative (Eq. 2 from z ~ p_z, `iterations` steps; default from
     the resolution as in §6.3.1), hybrid (Eq. 2 from P's z for `refine_steps`).
@@ -199,8 +225,11 @@ class Inpainter:
     if self.num_classes:
       labels = self.predict_labels(images, masks) if labels is None else tf.convert_to_tensor(labels, tf.int32)
       class_conditions = conditioning.class_conditions(labels, self.num_classes)
+    outputs = {}
     if mode == "single":
-      inpainted, generated, z = self._single(images, masks, class_conditions)
+      inpainted, generated, z, all_candidates = self._single(images, masks, class_conditions)
+      if all_candidates is not None:
+        outputs["candidates"] = all_candidates
     elif mode == "iterative":
       steps = iterations if iterations is not None else self.iterations_for(images.shape[1])
       initial = self.sample_z(tf.shape(images)[0], seed)
@@ -208,7 +237,7 @@ class Inpainter:
     else:  # hybrid
       initial = self.predict_z(images, masks, class_conditions)
       inpainted, generated, z = self._search(images, masks, initial, tf.constant(refine_steps), class_conditions)
-    outputs = {"inpainted": inpainted, "generated": generated, "z": z}
+    outputs.update(inpainted=inpainted, generated=generated, z=z)
     if self.num_classes:
       outputs["labels"] = labels
     return outputs

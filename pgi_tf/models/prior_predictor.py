@@ -17,6 +17,7 @@ import dataclasses
 import math
 
 import keras
+import numpy as np
 
 from pgi_tf.errors import InputError
 
@@ -36,6 +37,7 @@ class PriorPredictorConfig:
   z_distribution: str = "uniform"  # one of Z_DISTRIBUTIONS; sets the output head
   z_support: tuple[float, float] = (-1.0, 1.0)  # uniform: [a, b]; truncated_normal: [-t, t]
   condition_dim: int = 0          # > 0: P also receives a condition vector (a structural prior S, §4.2, or a class)
+  num_candidates: int = 1         # K > 1 (beyond the paper): K latents per image, z [N, K, z_dim]
 
   def validate(self) -> None:
     if self.resolution not in SUPPORTED_RESOLUTIONS:
@@ -45,6 +47,8 @@ class PriorPredictorConfig:
       raise InputError(f"prior.channels={self.channels}: choose 1 or 3")
     if self.z_distribution not in Z_DISTRIBUTIONS:
       raise InputError(f"prior.z_distribution={self.z_distribution!r}: choose one of {Z_DISTRIBUTIONS}")
+    if self.num_candidates < 1:
+      raise InputError(f"prior.num_candidates={self.num_candidates}: must be >= 1")
 
 
 @keras.saving.register_keras_serializable(package="pgi_tf")
@@ -70,7 +74,10 @@ class PriorHead(keras.layers.Layer):
 
 
 def build_prior_predictor(config: PriorPredictorConfig, *, name: str = "prior_predictor") -> keras.Model:
-  """P: (masked_images [N,R,R,C], masks [N,R,R,1] (+ condition [N,c])) -> z [N, z_dim]."""
+  """P: (masked_images [N,R,R,C], masks [N,R,R,1] (+ condition [N,c])) -> z [N, z_dim].
+
+  With config.num_candidates = K > 1, z is [N, K, z_dim]: K heads on the same features, one
+  forward pass (`pgi_tf.inference.candidates` picks one or returns all)."""
   config.validate()
   masked_images = keras.Input((config.resolution, config.resolution, config.channels), name="masked_images")
   masks = keras.Input((config.resolution, config.resolution, 1), name="masks")
@@ -94,7 +101,9 @@ def build_prior_predictor(config: PriorPredictorConfig, *, name: str = "prior_pr
   if config.dense_units:
     x = keras.layers.Dense(config.dense_units, name="hidden")(x)
     x = keras.layers.LeakyReLU(0.2, name="hidden_lrelu")(x)
-  h = keras.layers.Dense(config.z_dim, name="z_logits")(x)
+  h = keras.layers.Dense(config.z_dim * config.num_candidates, name="z_logits")(x)
+  if config.num_candidates > 1:
+    h = keras.layers.Reshape((config.num_candidates, config.z_dim), name="candidate_logits")(h)
   z = PriorHead(config.z_distribution, config.z_support, name="z", dtype="float32")(h)
   return keras.Model(inputs, z, name=name)
 
@@ -107,3 +116,27 @@ def preset(resolution: int, *, channels: int, z_dim: int, **overrides) -> PriorP
   fields = dict(resolution=resolution, channels=channels, z_dim=z_dim, base_channels=widths[resolution])
   fields.update(overrides)
   return PriorPredictorConfig(**fields)
+
+
+def spread_heads(one_head: keras.Model, predictor: keras.Model, *, seed: int = 0,
+                 bias_spread: float = 0.25) -> None:
+  """Starts a K-candidate P from a trained one-head P of the same sizes.
+
+  Every layer is copied; the z head is copied K times. Head 0 stays exactly the trained head,
+  so before any step the best of the K candidates fits at least as well as the one-head P; heads
+  1..K-1 get N(0, bias_spread²) added to their pre-activation biases, so they start at different z
+  and the best-of-K loss can hand them different images (identical heads would stay identical)."""
+  rng = np.random.default_rng(seed)
+  for layer in one_head.layers:
+    weights = layer.get_weights()
+    if not weights:
+      continue
+    target = predictor.get_layer(layer.name)
+    if layer.name != "z_logits":
+      target.set_weights(weights)
+      continue
+    kernel, bias = weights
+    heads = target.get_weights()[1].shape[0] // bias.shape[0]
+    offsets = rng.normal(0.0, bias_spread, (heads, bias.shape[0])).astype(bias.dtype)
+    offsets[0] = 0.0
+    target.set_weights([np.tile(kernel, (1, heads)), (bias[np.newaxis] + offsets).reshape(-1)])

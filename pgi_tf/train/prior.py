@@ -9,6 +9,7 @@ purpose: config -> frozen G, D -> data and masks -> P -> resume -> step -> loop 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -22,10 +23,12 @@ from pgi_tf import generators
 from pgi_tf import hub
 from pgi_tf import losses
 from pgi_tf.generators import photo_realism
+from pgi_tf.generators import z_prior
 from pgi_tf import visualize
 from pgi_tf.data import datasets
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
+from pgi_tf.inference import candidates
 from pgi_tf.inference import conditioning as conditioning_lib
 from pgi_tf.inference import export as inference_export
 from pgi_tf.models import prior_predictor as prior_lib
@@ -80,6 +83,7 @@ def predictor_config(config: ml_collections.ConfigDict, metadata: dict) -> prior
       resolution=metadata["resolution"], channels=metadata["channels"], z_dim=metadata["z_dim"],
       condition_dim=metadata.get("condition_dim", 0) if condition_kind(config, metadata) != "none" else 0,
       base_channels=config.prior.base_channels, dense_units=config.prior.dense_units,
+      num_candidates=config.prior.get("num_candidates", 1),
       z_distribution=metadata.get("z_distribution", "uniform"),
       z_support=tuple(metadata.get("z_support", (-1.0, 1.0))))
 
@@ -121,20 +125,41 @@ def learning_rate_schedule(config: ml_collections.ConfigDict):
   raise InputError(f"--config.train.lr_schedule={kind}: choose constant or cosine")
 
 
-def warm_start(predictor: keras.Model, path: str) -> str:
-  """Initialises P's weights (not the optimizer or step) from another run's checkpoint.
+def warm_start(predictor: keras.Model, path: str, *, p_config: prior_lib.PriorPredictorConfig) -> str:
+  """Initialises P's weights (not the optimizer or step) from another run's checkpoint or export.
 
-  `path` is a checkpoint prefix (…/ckpt-20000) or a checkpoints directory (newest is used).
-  Used to fine-tune a trained P with another schedule or λ; the other run is not touched."""
+  `path` is a checkpoint prefix (…/ckpt-20000), a checkpoints directory (newest is used) or an
+  exported P (e.g. the bundled hub_modules/fashion_mnist32/prior_predictor). Used to fine-tune a
+  trained P with another schedule, λ or term; the other run is not touched. A K-candidate P may
+  start from a one-head P: its K heads then start near that head (`prior_predictor.spread_heads`)."""
+  targets = [predictor]
+  if p_config.num_candidates > 1:
+    targets.append(prior_lib.build_prior_predictor(dataclasses.replace(p_config, num_candidates=1)))
+  for target in targets:
+    try:
+      prefix = _read_weights(target, path)
+      break
+    except InputError as error:
+      failure = error
+  else:
+    raise failure
+  if target is not predictor:
+    prior_lib.spread_heads(target, predictor, seed=0)
+  logging.info("Warm start: P initialised from %s", prefix)
+  return prefix
+
+
+def _read_weights(predictor: keras.Model, path: str) -> str:
+  if hub.read_metadata(path):
+    return hub.read_prior_predictor_weights(predictor, path)
   prefix = tf.train.latest_checkpoint(path) if os.path.isdir(path) else path
   if not prefix or not tf.io.gfile.exists(prefix + ".index"):
-    raise InputError(f"--config.train.warm_start={path}: no checkpoint found")
+    raise InputError(f"--config.train.warm_start={path}: no checkpoint or exported P found")
   try:
     tf.train.Checkpoint(prior_predictor=predictor).restore(prefix).assert_existing_objects_matched().expect_partial()
   except (AssertionError, ValueError, tf.errors.OpError) as error:
     raise InputError(f"--config.train.warm_start={path}: not a checkpoint of this P "
                      f"({str(error).splitlines()[0]})") from None
-  logging.info("Warm start: P initialised from %s", prefix)
   return prefix
 
 
@@ -155,8 +180,10 @@ def fingerprint(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, 
           "generator.channels": metadata["channels"],
           "structural_prior": config.get("structural_prior", "none"),
           "generator.fingerprint": generators.fingerprint(metadata),
-          # Only when set, so runs started before class conditioning existed still resume.
-          **({"class_conditional": True} if generators.class_conditional(metadata) else {})}
+          # Only when set, so runs started before these options existed still resume.
+          **({"class_conditional": True} if generators.class_conditional(metadata) else {}),
+          **({"prior.num_candidates": config.prior.num_candidates}
+             if config.prior.get("num_candidates", 1) > 1 else {})}
 
 
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
@@ -208,7 +235,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
   elif config.train.get("warm_start"):
-    warm_start(predictor, config.train.warm_start)
+    warm_start(predictor, config.train.warm_start, p_config=p_config)
 
   # ------------------------------------------------------------------ one step of Eq. 7
   lambda_realism = config.loss.lambda_realism if discriminator is not None else 0.0
@@ -217,27 +244,70 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   num_classes = metadata.get("num_classes", 0)
 
+  def condition_vectors(masked_images, hole_masks, labels=None):
+    return {"none": lambda: None,
+            "class": lambda: conditioning_lib.class_conditions(labels, num_classes),
+            "structural": lambda: structural_prior(masked_images, hole_masks)}[conditioning]()
+
   def generate(masked_images, hole_masks, labels=None, training=False):
     """G(P(I_d, M)) for M_z, G(P(I_d, M, S), S) for M_{z+S}, G(P(I_d, M, y), y) for a
-    class-conditional BigGAN; and D's logits on it (D sees S, never y: critics are unconditional)."""
-    conditions = {"none": lambda: None,
-                  "class": lambda: conditioning_lib.class_conditions(labels, num_classes),
-                  "structural": lambda: structural_prior(masked_images, hole_masks)}[conditioning]()
+    class-conditional BigGAN; and D's logits on it (D sees S, never y: critics are unconditional).
+    A K-candidate P gives its best candidate (Eq. 4)."""
+    conditions = condition_vectors(masked_images, hole_masks, labels)
     generated, _ = conditioning_lib.fill(predictor, generator, masked_images, hole_masks, conditions,
                                          training=training)
     fake_logits = None if discriminator is None else conditioning_lib.discriminate(
         discriminator, generated, conditions, class_conditional=conditioning == "class")
     return generated, fake_logits
 
+  num_candidates = p_config.num_candidates
+  relaxation = config.loss.get("candidate_relaxation", 0.05)
+  lambda_latent = config.loss.get("lambda_latent", 0.0)
+  if lambda_latent and conditioning != "none":
+    raise InputError("--config.loss.lambda_latent: latent consistency needs an unconditional P (M_z)")
+
+  def candidate_losses(masked_images, hole_masks, weights, conditions):
+    """Eq. 7 of each of P's K candidates, reduced by the relaxed best-of-K rule (beyond the paper)."""
+    z = conditioning_lib.predict_z(predictor, masked_images, hole_masks, conditions, training=True)
+    repeated = [candidates.repeat(t, num_candidates) for t in (masked_images, hole_masks, weights, conditions)]
+    generated = conditioning_lib.generate(generator, candidates.flatten(z), repeated[3])
+    fake_logits = None if discriminator is None else conditioning_lib.discriminate(
+        discriminator, generated, repeated[3], class_conditional=conditioning == "class")
+    parts = losses.prior_losses(images_or_masked=repeated[0], generated_images=generated, masks=repeated[1],
+                                fake_logits=fake_logits, weights=repeated[2], lambda_realism=lambda_realism,
+                                lambda_gradient=lambda_gradient)
+    per_candidate = candidates.unflatten(parts["total"], num_candidates)
+    reported = {name: candidates.choose(candidates.unflatten(value, num_candidates), per_candidate)
+                for name, value in parts.items()}  # the winning candidate's parts
+    reported["total"] = losses.best_of_candidates(per_candidate, relaxation=relaxation)
+    reported["candidate_spread"] = tf.reduce_mean(tf.math.reduce_std(z, axis=1), axis=-1)
+    return reported
+
+  def latent_consistency(hole_masks):
+    """P(M̄ ⊙ G(z), M) ≈ z on G's own samples (beyond the paper)."""
+    z = z_prior.sample_z(batch_size=tf.shape(hole_masks)[0], z_dim=metadata["z_dim"],
+                         z_distribution=p_config.z_distribution, z_support=p_config.z_support)
+    samples = tf.stop_gradient(conditioning_lib.generate(generator, z))
+    predicted = conditioning_lib.predict_z(predictor, (1.0 - hole_masks) * samples, hole_masks, training=True)
+    return losses.latent_consistency_loss(predicted_z=predicted, z=z)
+
   def replica_step(real_images, hole_masks, labels=None):
     masked_images = (1.0 - hole_masks) * real_images
     weights = losses.contextual_weights(hole_masks, decay=decay)
 
     def loss_parts():
-      generated, fake_logits = generate(masked_images, hole_masks, labels, training=True)
-      return losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
-                                 masks=hole_masks, fake_logits=fake_logits, weights=weights,
-                                 lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+      if num_candidates > 1:
+        conditions = condition_vectors(masked_images, hole_masks, labels)
+        parts = candidate_losses(masked_images, hole_masks, weights, conditions)
+      else:
+        generated, fake_logits = generate(masked_images, hole_masks, labels, training=True)
+        parts = losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
+                                    masks=hole_masks, fake_logits=fake_logits, weights=weights,
+                                    lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+      if lambda_latent:
+        parts["latent_consistency"] = latent_consistency(hole_masks)
+        parts["total"] = parts["total"] + lambda_latent * parts["latent_consistency"]
+      return parts
 
     return runtime.minimize(loss_parts, model=predictor, optimizer=optimizer, global_batch_size=global_batch)
 
@@ -275,7 +345,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
         generator_path=metadata["module_path"], generator_metadata=metadata,
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
-               "lambda_gradient": lambda_gradient,
+               "lambda_gradient": lambda_gradient, "num_candidates": num_candidates,
+               "candidate_relaxation": relaxation if num_candidates > 1 else None, "lambda_latent": lambda_latent,
                "loss_normalisation": losses.LOSS_NORMALISATION, **realism, "dataset": config.data.source,
                "config_name": config.get("name", ""),
                "structural_prior": config.get("structural_prior", "none"),
