@@ -8,6 +8,7 @@ One module per exported kind, on the shared pieces of `modules` (metadata, the f
   keypoint_refiner  §4.2's f
   class_predictor   §6.3.3's masked-image classifier
   sequence_prior    §4.3's grouped (LSTM) prior
+  regression_inpainter  the regression peer (issue 13, beyond the paper)
 
 The end-to-end inpainter (P -> G -> Eq. 8 in one SavedModel) is an inference front-end:
 `pgi_tf.inference.export`. Callers use `from pgi_tf import hub` and the names below.
@@ -20,10 +21,13 @@ from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLaye
                                 module_fingerprint, read_metadata, save_module)
 from pgi_tf.hub.prior_predictor import (export_prior_predictor, load_prior_predictor, prior_predictor_metadata,
                                         read_prior_predictor_weights)
+from pgi_tf.hub.regression_inpainter import (RegressionInpainter, export_regression_inpainter,
+                                             load_regression_inpainter)
 from pgi_tf.hub.sequence_prior import export_sequence_prior, load_sequence_prior, sequence_prior_metadata
 
 __all__ = [
-    "ClassPredictor", "FORMAT_VERSION", "HubModuleLayer", "LoadedKeypointRefiner", "METADATA_FILENAME", "Untracked",
+    "ClassPredictor", "FORMAT_VERSION", "RegressionInpainter", "export_regression_inpainter",
+    "load_regression_inpainter", "HubModuleLayer", "LoadedKeypointRefiner", "METADATA_FILENAME", "Untracked",
     "export_class_predictor", "export_discriminator", "export_generator", "export_keypoint_refiner",
     "export_prior_predictor", "export_sequence_prior", "gan_metadata", "is_remote_handle", "load_class_predictor",
     "load_discriminator", "load_generator", "load_keypoint_refiner", "load_module", "load_prior_predictor",

@@ -22,9 +22,10 @@ Contents
   Keypoints (Eq. 9, §4.2)   keypoint_refinement_loss
   Sequences (Eq. 10, §4.3)  grouped_prior_loss
   Critic (§5)               r1_penalty (R1 of Mescheder et al. 2018)
-  Beyond the paper          best_of_candidates (K candidates per image), latent_consistency_loss
+  Beyond the paper          best_of_candidates (K candidates per image), latent_consistency_loss,
+                            hole_l1_loss (the regression peer)
 
-One module per group (gan, prior, yeh, keypoints, grouped_prior, candidates); callers use
+One module per group (gan, prior, yeh, keypoints, grouped_prior, candidates, regression); callers use
 `from pgi_tf import losses` and the names below.
 """
 
@@ -34,11 +35,12 @@ from pgi_tf.losses.grouped_prior import grouped_prior_loss
 from pgi_tf.losses.keypoints import keypoint_refinement_loss
 from pgi_tf.losses.prior import (LOSS_NORMALISATION, combined_prior_loss, contextual_loss,
                                  contextual_weights, gradient_difference_loss, photo_realism_loss, prior_losses)
+from pgi_tf.losses.regression import hole_l1_loss
 from pgi_tf.losses.yeh import yeh_contextual_loss, yeh_importance_weights, yeh_perceptual_loss
 
 __all__ = [
     "GAN_LOSSES", "LOSS_NORMALISATION", "best_of_candidates", "latent_consistency_loss", "combined_prior_loss", "contextual_loss", "contextual_weights", "discriminator_loss",
-    "generator_loss", "gradient_difference_loss", "gradient_penalty", "grouped_prior_loss",
+    "generator_loss", "gradient_difference_loss", "hole_l1_loss", "gradient_penalty", "grouped_prior_loss",
     "keypoint_refinement_loss", "photo_realism_loss", "prior_losses", "r1_penalty", "yeh_contextual_loss",
     "yeh_importance_weights", "yeh_perceptual_loss",
 ]
