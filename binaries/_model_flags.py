@@ -35,11 +35,11 @@ def model_dir(structural_prior: str) -> str:
 
 
 def load_models(*, structural_prior: str, need_prior_predictor: bool, discriminator: str | None = None,
-                **kwargs) -> loading.Models:
-  """The models the flags name; `discriminator` overrides --discriminator (e.g. "none")."""
+                prior_predictor: str | None = None, **kwargs) -> loading.Models:
+  """The models the flags name; `discriminator` and `prior_predictor` override their flags."""
   return loading.load_models(
       model_dir=model_dir(structural_prior), generator=GENERATOR.value,
       discriminator=DISCRIMINATOR.value if discriminator is None else discriminator,
-      prior_predictor=PRIOR_PREDICTOR.value, need_prior_predictor=need_prior_predictor,
+      prior_predictor=PRIOR_PREDICTOR.value if prior_predictor is None else prior_predictor, need_prior_predictor=need_prior_predictor,
       structural_prior=structural_prior, keypoint_refiner=KEYPOINT_REFINER.value,
       photo_realism_policy=PHOTO_REALISM.value, class_predictor=CLASS_PREDICTOR.value, **kwargs)

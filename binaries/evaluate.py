@@ -51,6 +51,12 @@ _METHODS = flags.DEFINE_list(
 _FD_EXTRACTOR = flags.DEFINE_string(
     "fd_extractor", "savedmodel:hub_modules/fashion_mnist32/fid_classifier",
     "Feature extractor for the Fréchet distance: savedmodel:<path>, inception[:<handle or path>], or ''.")
+_PRIOR_PREDICTORS = flags.DEFINE_list(
+    "prior_predictors", [], "More P's for the same G, as name=<dir> (e.g. candidates=runs/fmnist32_prior_candidates/"
+    "export/prior_predictor): each adds rows '<method> [name]' for the methods that use P (single, hybrid).")
+_REGRESSION_INPAINTER = flags.DEFINE_string(
+    "regression_inpainter", "hub_modules/fashion_mnist32/regression_inpainter",
+    "The regression peer's module (binaries/train_regression_inpainter.py), used by --methods=regression.")
 _ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative steps (default 1000; 1500 at >= 128 px).")
 _REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid: steps from P's z.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 100, "Batch size.")
@@ -156,6 +162,20 @@ def main(argv):
   for other in all_models[1:]:
     if (other.resolution, other.channels) != (models.resolution, models.channels):
       raise InputError(f"--structural_prior={','.join(kinds)}: the models differ in resolution or channels")
+  variants = []
+  for entry in _PRIOR_PREDICTORS.value:
+    name, separator, path = entry.partition("=")
+    if not separator or not name or not path:
+      raise InputError(f"--prior_predictors={entry}: give name=<dir of an exported P>")
+    variants.append((name, _model_flags.load_models(structural_prior=kinds[0], need_prior_predictor=True,
+                                                    prior_predictor=path)))
+  peers = {}
+  if "regression" in _METHODS.value:
+    regression = hub.load_regression_inpainter(_REGRESSION_INPAINTER.value, flag="--regression_inpainter")
+    if (regression.resolution, regression.channels) != (models.resolution, models.channels):
+      raise InputError(f"--regression_inpainter={_REGRESSION_INPAINTER.value}: {regression.resolution} px, "
+                       f"{regression.channels} channels; the model has {models.resolution} px, {models.channels}")
+    peers["regression"] = regression
   label_rows = tables.check_label_rows(models, _LABEL_ROWS.value)
   extractor = extractors.load_extractor(_FD_EXTRACTOR.value) if _FD_EXTRACTOR.value else None
   dataset = datasets.make_image_dataset(
@@ -169,7 +189,7 @@ def main(argv):
       ratios=ratios, methods=_METHODS.value, extractor=extractor, batch_size=_BATCH_SIZE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, seed=_SEED.value, mask_kind=_MASK_KIND.value,
       hole_sizes=bool(_HOLE_SIZES.value), source=_SOURCE.value, split=_SPLIT.value, output_dir=_OUTPUT_DIR.value,
-      run=_RUN))
+      run=_RUN, extra_prior_predictors=variants, peers=peers))
 
 
 if __name__ == "__main__":

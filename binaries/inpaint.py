@@ -52,6 +52,9 @@ _ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative mode steps (de
 _REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid mode: steps of search from P's z.")
 _POISSON = flags.DEFINE_boolean("poisson_blend", False, "Poisson-blend G(z) into the hole (Yeh et al.).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Images per batch.")
+_NUM_CANDIDATES = flags.DEFINE_integer(
+    "num_candidates", 1, "--mode=single with a K-candidate P (hub_modules/fashion_mnist32/prior_predictor): also "
+    "write the best N of its K alternatives per image, best first (candidates/, candidates.png).", lower_bound=1)
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for generated masks and the iterative start.")
 _VIDEO = flags.DEFINE_boolean(
     "video", False, "Inpaint clips: --input is a folder of clips (frame folders, videos) or one clip, "
@@ -116,8 +119,8 @@ def main(argv):
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value,
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,
-      batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value)
-  print(json.dumps({k: v for k, v in summary.items() if k not in ("outputs", "labels")}))
+      batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value, num_candidates=_NUM_CANDIDATES.value)
+  print(json.dumps({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates")}))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ Every method sees the same held-out images and the same seeded masks. Methods:
                               (`inpainting.poisson_blend`); "iterative+poisson" is Yeh et al.'s
                               full method as they ran it (their search ends with Poisson blending)
   telea, navier_stokes        OpenCV's classical inpainting (cv2.inpaint), radius 3
+  regression                  the other school's peer (issue 13): a U-Net trained on the hole with
+                              L1 + an adversarial term (`pgi_tf.hub.load_regression_inpainter`),
+                              its output pasted with Eq. 8; given to `evaluate` as a peer
 
 A blended variant reuses its method's z (the search runs once), so "iterative" and
 "iterative+poisson" differ only by the blending: the like-for-like pair beside the paper's
@@ -37,7 +40,9 @@ LEARNED_METHODS = ("single", "iterative", "hybrid")
 CLASSICAL_METHODS = ("telea", "navier_stokes")
 BLEND_SUFFIX = "+poisson"
 BLENDED_METHODS = tuple(m + BLEND_SUFFIX for m in LEARNED_METHODS)
-METHODS = LEARNED_METHODS + BLENDED_METHODS + CLASSICAL_METHODS
+# Peers that need a network of their own, passed to `evaluate(peers={name: fn})`; fn(I_d, M) -> images.
+PEER_METHODS = ("regression",)
+METHODS = LEARNED_METHODS + BLENDED_METHODS + CLASSICAL_METHODS + PEER_METHODS
 # What `binaries/evaluate.py` compares by default: Table 1's methods, Yeh et al. both as they ran
 # it (blended) and like-for-like (unblended).
 DEFAULT_METHODS = ("single", "iterative+poisson", "iterative", "hybrid", "telea", "navier_stokes")
@@ -94,16 +99,28 @@ def hole_column(size: int) -> str:
 
 def run_method(*, method: str, inpainter: inpainting.Inpainter | None, images: np.ndarray, masks: np.ndarray,
                batch_size: int, iterations: int | None, refine_steps: int, seed: int,
-               progress=None, labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float]:
+               progress=None, labels: np.ndarray | None = None,
+               peers=None) -> tuple[np.ndarray, np.ndarray | None, float]:
   """(inpainted images, G(z) for learned methods (None for classical ones), seconds) for one
   method over all images, in batches.
 
-  labels: class-conditional G: the class of each image (None: the inpainter's class predictor)."""
+  labels: class-conditional G: the class of each image (None: the inpainter's class predictor).
+  peers: {name: fn(masked_images, masks) -> images} for PEER_METHODS."""
   start = time.perf_counter()
   if method in CLASSICAL_METHODS:
     outputs = classical_inpaint(images=images, masks=masks, method=method)
     if progress is not None:
       progress.update(len(images))
+    return outputs, None, time.perf_counter() - start
+  if method in PEER_METHODS:
+    outputs = np.empty_like(images)
+    for first in range(0, len(images), batch_size):
+      chunk = slice(first, first + batch_size)
+      filled = np.asarray(peers[method]((1.0 - masks[chunk]) * images[chunk], masks[chunk]))
+      outputs[chunk] = np.asarray(inpainting.compose(images=images[chunk], masks=masks[chunk],
+                                                     generated_images=filled))
+      if progress is not None:
+        progress.update(len(images[chunk]))
     return outputs, None, time.perf_counter() - start
   outputs, generated = np.empty_like(images), np.empty_like(images)
   for first in range(0, len(images), batch_size):
@@ -147,11 +164,11 @@ def _row(method: str, *, ratio, images, masks, outputs, seconds: float, extracto
 def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole_ratios: Sequence[float],
              methods: Sequence[str], extractor, batch_size: int = 64, iterations: int | None = None,
              refine_steps: int = 100, seed: int = 0, progress=None, labels: np.ndarray | None = None,
-             mask_kind: str = "ratio") -> tuple[list[dict], dict]:
+             mask_kind: str = "ratio", peers=None) -> tuple[list[dict], dict]:
   """Rows of metrics per (hole ratio, method), plus example outputs for a grid.
 
   hole_ratios: floats (Table 1) or `hole_column` labels like "96x96" (Table 2, holes placed
-  by mask_kind: "square" at random, "central"). labels: see `run_method`.
+  by mask_kind: "square" at random, "central"). labels, peers: see `run_method`.
 
   Returns (rows, examples) where examples[(ratio, method)] holds the first 8 outputs and
   examples[(ratio, "masked")] the masked inputs.
@@ -161,6 +178,10 @@ def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole
     raise InputError(f"--methods: unknown method {unknown[0]!r}, choose from {', '.join(METHODS)}")
   if inpainter is None and any(is_learned(m) for m in methods):
     raise InputError("--methods: learned methods need a model (--model_dir)")
+  missing = [m for m in methods if m in PEER_METHODS and m not in (peers or {})]
+  if missing:
+    raise InputError(f"--methods={missing[0]}: needs --{missing[0]}_inpainter (a module of "
+                     f"binaries/train_{missing[0]}_inpainter.py)")
   reference_features = _features(extractor, images) if extractor is not None else None
   rows, examples = [], {}
   resolution = images.shape[1]
@@ -176,7 +197,7 @@ def evaluate(*, inpainter: inpainting.Inpainter | None, images: np.ndarray, hole
         computed[base] = run_method(method=base, inpainter=inpainter, images=images, masks=masks,
                                     batch_size=batch_size, iterations=iterations, refine_steps=refine_steps,
                                     seed=seed, progress=progress,
-                                    labels=labels if base in LEARNED_METHODS else None)
+                                    labels=labels if base in LEARNED_METHODS else None, peers=peers)
       outputs, generated, seconds = computed[base]
       if method != base:
         start = time.perf_counter()

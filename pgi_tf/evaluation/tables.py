@@ -51,10 +51,15 @@ def class_accuracy(models: loading.Models, images, labels, columns, *, seed: int
 def image_table(*, all_models: list[loading.Models], several_priors: bool, images, labels, label_rows: list[str],
                 ratios: list[float], methods: Sequence[str], extractor, batch_size: int, iterations: int | None,
                 refine_steps: int, seed: int, mask_kind: str, hole_sizes: bool, source: str, split: str,
-                output_dir: str, run: provenance.Run | None = None) -> str:
+                output_dir: str, run: provenance.Run | None = None,
+                extra_prior_predictors: Sequence[tuple[str, loading.Models]] = (), peers=None) -> str:
   """Table 1 (hole ratios) or Table 2 (hole sizes): every method for every model entry on the same
   images and masks; writes table.md, results.json (with `run`'s provenance) and grid.png;
-  returns the Markdown."""
+  returns the Markdown.
+
+  extra_prior_predictors: (label, Models) pairs that differ from all_models[0] by P alone (the
+  one-pass variants of issue 13): their P's methods (single, hybrid) get rows "<method> [label]".
+  peers: {name: fn(I_d, M) -> images} for `images.PEER_METHODS` (the regression peer)."""
   models = all_models[0]
   learned = any(image_evaluation.is_learned(m) for m in methods)
   learned_methods = [m for m in methods if image_evaluation.is_learned(m)]
@@ -63,17 +68,21 @@ def image_table(*, all_models: list[loading.Models], several_priors: bool, image
              for kind_models in all_models]
   if label_rows:
     entries = [(models, f"{row} label", labels if row == "actual" else None) for row in label_rows]
-  total = len(images) * len(ratios) * (len(methods) + len(learned_methods) * (len(entries) - 1))
+  p_methods = [m for m in learned_methods if image_evaluation.base_method(m) in ("single", "hybrid")]
+  variant_entries = [(variant_models, label, None) for label, variant_models in extra_prior_predictors]
+  total = len(images) * len(ratios) * (len(methods) + len(learned_methods) * (len(entries) - 1)
+                                       + len(p_methods) * len(variant_entries))
   bar = files.progress_bar(total=total, initial=0, description="evaluate")
   rows, examples, shown_methods = [], {}, []
-  for index, (entry_models, label, entry_labels) in enumerate(entries):
-    # Classical peers once; the learned methods once per entry, labelled when there are several.
-    entry_methods = list(methods) if index == 0 else learned_methods
+  for index, (entry_models, label, entry_labels) in enumerate(entries + variant_entries):
+    # Classical peers once; the learned methods once per entry, labelled when there are several;
+    # a P variant only with the methods that use P.
+    entry_methods = list(methods) if index == 0 else learned_methods if index < len(entries) else p_methods
     entry_rows, entry_examples = image_evaluation.evaluate(
         inpainter=loading.make_inpainter(entry_models) if learned else None, images=images,
         hole_ratios=ratios, methods=entry_methods, extractor=extractor, batch_size=batch_size,
         iterations=iterations, refine_steps=refine_steps, seed=seed, progress=bar,
-        labels=entry_labels, mask_kind=mask_kind)
+        labels=entry_labels, mask_kind=mask_kind, peers=peers)
     rows, examples, shown_methods = image_evaluation.merge_labelled(
         (rows, examples, shown_methods), (entry_rows, entry_examples, entry_methods), label=label)
   accuracy = (class_accuracy(models, images, labels, ratios, seed=seed, mask_kind=mask_kind)
@@ -99,6 +108,8 @@ def image_table(*, all_models: list[loading.Models], several_priors: bool, image
   files.write_text(os.path.join(output_dir, "results.json"), json.dumps(
       {"rows": rows, "notes": notes, "models": models.record(), "class_predictor_top1": accuracy,
        "source": source, "split": split, "num_images": len(images), "seed": seed, "mask_kind": mask_kind,
+       "prior_predictor_variants": {label: variant.prior_predictor.handle for label, variant in extra_prior_predictors},
+       "peers": {name: getattr(fn, "path", "") for name, fn in (peers or {}).items()},
        "provenance": run.record() if run is not None else {}}, indent=2))
   grid = image_evaluation.examples_grid(examples, hole_ratios=ratios, methods=shown_methods)
   visualize.save_png(os.path.join(output_dir, "grid.png"), grid, upscale=3)

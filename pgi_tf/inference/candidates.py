@@ -47,15 +47,16 @@ def unflatten(values: tf.Tensor, k: int) -> tf.Tensor:
 
 
 def scores(*, masked_images, masks, generated_images, k: int, fake_logits=None,
-           lambda_realism: float = 0.0) -> tf.Tensor:
-  """Eq. 4 (+ λ1 · Eq. 5) of every candidate, [N, K]; lower is better.
+           lambda_realism: float = 0.0, decay: float = 0.99) -> tf.Tensor:
+  """Eq. 4 (+ λ1 · Eq. 5) of every candidate, [N, K]; lower is better. `decay` is Eq. 3's base,
+  the one P was trained with (its metadata's contextual_decay).
 
   masked_images, masks: [N, H, W, C], [N, H, W, 1]; generated_images: [N * K, H, W, C];
   fake_logits: D's logits on them [N * K] (only read when lambda_realism != 0)."""
   masks = tf.cast(masks, tf.float32)
   masks_k = repeat(masks, k)
   score = losses.contextual_loss(target_images=repeat(masked_images, k), generated_images=generated_images,
-                                 weights=losses.contextual_weights(masks_k), masks=masks_k)
+                                 weights=losses.contextual_weights(masks_k, decay=decay), masks=masks_k)
   if fake_logits is not None and lambda_realism:
     score += lambda_realism * losses.photo_realism_loss(fake_logits=fake_logits)
   return unflatten(score, k)

@@ -40,23 +40,25 @@ def discriminate(discriminator: Callable, images, conditions=None, *, class_cond
 
 def fill(prior_predictor: Callable, generator: Callable, masked_images, masks, conditions=None, *,
          training: bool = False, discriminator: Callable | None = None, lambda_realism: float = 0.0,
-         class_conditional: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+         class_conditional: bool = False, decay: float | None = None) -> tuple[tf.Tensor, tf.Tensor]:
   """(G(P(I_d, M[, c])[, c]), z): what Eq. 8 pastes into the hole.
 
   P with K candidates: G draws all K in one batch and the one with the lowest Eq. 4 (+ λ1 Eq. 5
-  when `discriminator` and `lambda_realism` are given) is returned, with its z [N, d]."""
+  when `discriminator` and `lambda_realism` are given; Eq. 3's decay from P's metadata unless
+  `decay` is given) is returned, with its z [N, d]."""
   z = predict_z(prior_predictor, masked_images, masks, conditions, training=training)
   if z.shape.rank == 2:
     return generate(generator, z, conditions), z
   generated, z, candidate_scores = fill_candidates(
       generator, z, masked_images, masks, conditions, discriminator=discriminator,
-      lambda_realism=lambda_realism, class_conditional=class_conditional)
+      lambda_realism=lambda_realism, class_conditional=class_conditional,
+      decay=training_decay(prior_predictor) if decay is None else decay)
   return candidates.choose(generated, candidate_scores), candidates.choose(z, candidate_scores)
 
 
 def fill_candidates(generator: Callable, z, masked_images, masks, conditions=None, *,
                     discriminator: Callable | None = None, lambda_realism: float = 0.0,
-                    class_conditional: bool = False) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+                    class_conditional: bool = False, decay: float = 0.99) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
   """All K candidates of z [N, K, d]: (G(z) [N, K, H, W, C], z, scores [N, K]; lower is better)."""
   k = candidates.count(z)
   repeated_conditions = candidates.repeat(conditions, k)
@@ -65,8 +67,14 @@ def fill_candidates(generator: Callable, z, masked_images, masks, conditions=Non
   if discriminator is not None and lambda_realism:
     fake_logits = discriminate(discriminator, generated, repeated_conditions, class_conditional=class_conditional)
   candidate_scores = candidates.scores(masked_images=masked_images, masks=masks, generated_images=generated, k=k,
-                                       fake_logits=fake_logits, lambda_realism=lambda_realism)
+                                       fake_logits=fake_logits, lambda_realism=lambda_realism, decay=decay)
   return candidates.unflatten(generated, k), z, candidate_scores
+
+
+def training_decay(prior_predictor) -> float:
+  """Eq. 3's decay a loaded P was trained with (0.99, the paper's, when its metadata has none)."""
+  metadata = getattr(prior_predictor, "metadata", None) or {}
+  return float(metadata.get("contextual_decay") or 0.99)
 
 
 def class_conditions(labels, num_classes: int) -> tf.Tensor:

@@ -113,14 +113,33 @@ def _write_outputs(output_dir: str, *, relative, originals, full_images, full_ma
   return written, grid_path
 
 
+def _write_candidates(output_dir: str, *, relative, model_images, model_masks, alternatives,
+                      grid_upscale: int) -> tuple[list[str], str]:
+  """candidates/<name>.png (the alternatives side by side) and candidates.png (masked | alternatives)."""
+  written, tiles = [], []
+  for index, rel in enumerate(relative):
+    out_path = os.path.join(output_dir, "candidates", os.path.splitext(rel)[0] + ".png")
+    visualize.save_png(out_path, visualize.to_uint8(np.concatenate(list(alternatives[index]), axis=1)))
+    written.append(out_path)
+    tiles.append(np.where(model_masks[index] > 0.5, 1.0, model_images[index]))
+    tiles.extend(alternatives[index])
+  grid_path = os.path.join(output_dir, "candidates.png")
+  visualize.save_grid(grid_path, np.stack(tiles), columns=1 + alternatives.shape[1], upscale=grid_upscale)
+  return written, grid_path
+
+
 # --------------------------------------------------------------------------- run
 
 def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, mask_path: str = "",
                   mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
                   iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
-                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto") -> dict:
+                  batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto",
+                  num_candidates: int = 1) -> dict:
   """Inpaints every image under input_path; writes results, grid.png and results.json.
 
+  num_candidates > 1 (single mode, a P with K >= num_candidates candidate heads): also the best
+  num_candidates alternatives per image, best first by Eq. 4, as candidates/<name>.png (one row,
+  model resolution) and candidates.png (masked | alternatives per row): pluralistic completion.
   label: class-conditional BigGAN models: "auto" (the class predictor's class of each masked
   image) or a class index for every image."""
   if mode not in inpainting.MODES:
@@ -128,6 +147,12 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
   if mode in ("single", "hybrid") and models.prior_predictor is None:
     raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
   fixed_label = loading.parse_label(label, models)
+  if num_candidates > 1:
+    heads = int(((models.prior_predictor.metadata or {}) if models.prior_predictor is not None else {}).get(
+        "num_candidates", 1))
+    if mode != "single" or heads < num_candidates:
+      raise InputError(f"--num_candidates={num_candidates}: needs --mode=single and a P with at least that many "
+                       f"candidate heads (this P has {heads}; configs/fashion_mnist32_prior_candidates.py trains one)")
   root, relative = list_inputs(input_path)
   first_with_stem: dict[str, str] = {}
   for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
@@ -148,6 +173,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
                           (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
                           for m in full_masks])
   generated = np.zeros_like(model_images)
+  alternatives = np.zeros((len(model_images), num_candidates, *model_images.shape[1:]), np.float32)
   labels_used: list[int] = []
   bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
   start = time.perf_counter()
@@ -157,6 +183,8 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
                             refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
     generated[chunk] = out["generated"].numpy()
+    if num_candidates > 1:
+      alternatives[chunk] = out["candidates"].numpy()[:, :num_candidates]
     if "labels" in out:
       labels_used.extend(int(v) for v in np.asarray(out["labels"]))
     bar.update(len(model_images[chunk]))
@@ -168,10 +196,17 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
   written, grid_path = _write_outputs(output_dir, relative=relative, originals=originals, full_images=full_images,
                                       full_masks=full_masks, generated=generated, resolution=resolution,
                                       grid_upscale=grid_upscale)
+  if num_candidates > 1:
+    summary_candidates = _write_candidates(output_dir, relative=relative, model_images=model_images,
+                                           model_masks=model_masks, alternatives=alternatives,
+                                           grid_upscale=grid_upscale)
   summary = {"mode": mode, "images": len(relative), "seconds": round(seconds, 4),
              "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
              "resolution": resolution, "outputs": written, "grid": grid_path,
              "poisson_blend": poisson_blend, **models.record()}
+  if num_candidates > 1:
+    summary["num_candidates"] = num_candidates
+    summary["candidates"], summary["candidates_grid"] = summary_candidates
   if models.class_conditional:
     summary["label_source"] = "given" if fixed_label is not None else "predicted"
     summary["labels"] = dict(zip(relative, labels_used))

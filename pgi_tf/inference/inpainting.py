@@ -130,7 +130,8 @@ class Inpainter:
     # K candidates (pgi_tf.inference.candidates): all K drawn in one batch, the best pasted.
     all_generated, z, scores = conditioning.fill_candidates(
         self.generator, z, masked_images, masks, conditions, discriminator=self.discriminator,
-        lambda_realism=self.selection_lambda_realism, class_conditional=bool(self.num_classes))
+        lambda_realism=self.selection_lambda_realism, class_conditional=bool(self.num_classes),
+        decay=conditioning.training_decay(self.prior_predictor))
     generated, z_best = candidates.choose(all_generated, scores), candidates.choose(z, scores)
     k = candidates.count(z)
     ordered = candidates.flatten_images(candidates.order(all_generated, scores))

@@ -255,7 +255,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     A K-candidate P gives its best candidate (Eq. 4)."""
     conditions = condition_vectors(masked_images, hole_masks, labels)
     generated, _ = conditioning_lib.fill(predictor, generator, masked_images, hole_masks, conditions,
-                                         training=training)
+                                         training=training, decay=decay)
     fake_logits = None if discriminator is None else conditioning_lib.discriminate(
         discriminator, generated, conditions, class_conditional=conditioning == "class")
     return generated, fake_logits
@@ -345,7 +345,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
         generator_path=metadata["module_path"], generator_metadata=metadata,
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
-               "lambda_gradient": lambda_gradient, "num_candidates": num_candidates,
+               "lambda_gradient": lambda_gradient, "num_candidates": num_candidates, "contextual_decay": decay,
                "candidate_relaxation": relaxation if num_candidates > 1 else None, "lambda_latent": lambda_latent,
                "loss_normalisation": losses.LOSS_NORMALISATION, **realism, "dataset": config.data.source,
                "config_name": config.get("name", ""),
