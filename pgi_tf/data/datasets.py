@@ -7,6 +7,10 @@ an error, never a fallback):
   fashion_mnist  IDX .gz files (default /usr/share/datasets/fashion-mnist, Debian package
                  dataset-fashion-mnist). 28x28 grey, zero-padded to 32x32 with black (-1),
                  then resized to R if R != 32. Labels 0..9. Splits train (60k) / test (10k).
+  moving_fashion_mnist_frames
+                 Every frame of the 20,000 moving Fashion-MNIST clips of a split that the sequence
+                 presets train on (`moving_fashion_mnist.clip_frames`): 20 px garments moving on a
+                 32 px canvas, resized to R. For the GAN of §4.3's test. No labels.
   folder         Every .png/.jpg/.jpeg under `data_dir` (recursive), or under `data_dir/<split>`
                  when that folder exists ("validation" is accepted for val), or the files a
                  `split_file` lists (paths relative to `data_dir`). No crop: each image is
@@ -68,6 +72,7 @@ from pgi_tf.data import celeba
 from pgi_tf.data import fashion_mnist
 from pgi_tf.data import folder
 from pgi_tf.data import imagenet
+from pgi_tf.data import moving_fashion_mnist
 from pgi_tf.data import images as images_lib
 from pgi_tf.data import pipelines
 from pgi_tf.data import skimage_photos
@@ -137,6 +142,15 @@ def _build_fashion_mnist(request: _Request) -> tf.data.Dataset:
   return _in_memory(images, labels, request, pipelines.fashion_batch_transform(resolution=request.resolution))
 
 
+def _build_moving_fashion_mnist_frames(request: _Request) -> tf.data.Dataset:
+  # Rendered at 32 px (the clips' canvas), resized to R like Fashion-MNIST; labels are not kept.
+  frames = moving_fashion_mnist.clip_frames(split=request.split, data_dir=request.directory)
+  if request.with_labels:
+    raise InputError("with_labels: moving_fashion_mnist_frames has no class labels")
+  return _in_memory(frames, np.zeros(len(frames), np.int32), request,
+                    pipelines.fashion_batch_transform(resolution=request.resolution, pad_to_32=False))
+
+
 def _build_svhn(request: _Request) -> tf.data.Dataset:
   images, labels = svhn.load_svhn(data_dir=request.directory, split=request.split)
   return _in_memory(images, labels, request, pipelines.svhn_batch_transform(resolution=request.resolution))
@@ -194,6 +208,11 @@ SOURCES: dict[str, Source] = {
         build=_build_fashion_mnist, splits=("train", "val", "test"), channels=1,
         default_data_dir=fashion_mnist.DEFAULT_DATA_DIR,
         count=lambda r: fashion_mnist.count_fashion_mnist(data_dir=r.directory, split=r.split)),
+    "moving_fashion_mnist_frames": Source(
+        build=_build_moving_fashion_mnist_frames, splits=("train", "val", "test"), channels=1,
+        default_data_dir=fashion_mnist.DEFAULT_DATA_DIR,
+        count=lambda r: (moving_fashion_mnist.SEQUENCE_TRAINING_CLIPS["num_clips"]
+                         * moving_fashion_mnist.SEQUENCE_TRAINING_CLIPS["num_frames"])),
     "folder": Source(build=_from_files(_folder_examples), count=_count_files(_folder_examples),
                      takes_split_file=True),
     "celeba": Source(build=_from_files(_celeba_examples), count=_count_files(_celeba_examples), channels=3,

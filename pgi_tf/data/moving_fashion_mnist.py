@@ -149,3 +149,28 @@ def moving_fashion_mnist(*, split: str, num_clips: int, num_frames: int, resolut
       "positions": np.array([r[2] for r in rendered], np.int64).reshape(
           num_clips, num_frames, items_per_clip, 2)}
   return clips, metadata
+
+
+# The clips the Fashion-MNIST sequence presets train on (configs/*sequence_prior.py: 20,000 clips,
+# windows of 8 frames, seed 0); a GAN for §4.3's test draws its images from the same frames.
+SEQUENCE_TRAINING_CLIPS = {"num_clips": 20000, "num_frames": 8, "seed": 0}
+
+
+def clip_frames(*, split: str, resolution: int = 32, data_dir: str | None = None, num_clips: int | None = None,
+                num_frames: int | None = None, seed: int | None = None) -> np.ndarray:
+  """Every frame of a split's clips as uint8 [N * T, R, R] (0 = black background), clip-major.
+
+  Defaults: SEQUENCE_TRAINING_CLIPS, so a generator trained on these frames has seen exactly
+  what the sequence priors see: moving, off-centre, shrunken garments (not the centred
+  Fashion-MNIST images the bundled G draws)."""
+  fields = dict(SEQUENCE_TRAINING_CLIPS)
+  fields.update({k: v for k, v in (("num_clips", num_clips), ("num_frames", num_frames), ("seed", seed))
+                 if v is not None})
+  renderer = MovingFashionMnist(split=split, num_frames=fields["num_frames"], resolution=resolution,
+                                seed=fields["seed"], data_dir=data_dir)
+  frames = np.empty((fields["num_clips"] * fields["num_frames"], resolution, resolution), np.uint8)
+  for index in range(fields["num_clips"]):
+    clip = renderer.clip(index)[0][..., 0]
+    rows = slice(index * fields["num_frames"], (index + 1) * fields["num_frames"])
+    frames[rows] = np.round((clip + 1.0) * 127.5).astype(np.uint8)
+  return frames

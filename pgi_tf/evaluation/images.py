@@ -261,3 +261,12 @@ def examples_grid(examples: dict, *, hole_ratios: Sequence[float], methods: Sequ
     for key in ("masked", *methods, "original"):
       tiles.extend(list(examples[(ratio, key)]))
   return visualize.make_grid(np.stack(tiles), columns=len(examples[(hole_ratios[0], "masked")]))
+
+
+def candidates_grid(inpainter: inpainting.Inpainter, *, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+  """Pluralistic completion of a K-candidate P: per row masked | its K candidates, best first by
+  Eq. 4 | original."""
+  candidates = inpainter.inpaint(images, masks, mode="single")["candidates"].numpy()
+  masked = np.where(masks > 0.5, 1.0, images)
+  tiles = [tile for i in range(len(images)) for tile in (masked[i], *candidates[i], images[i])]
+  return visualize.make_grid(np.stack(tiles), columns=candidates.shape[1] + 2)

@@ -113,6 +113,15 @@ def image_table(*, all_models: list[loading.Models], several_priors: bool, image
        "provenance": run.record() if run is not None else {}}, indent=2))
   grid = image_evaluation.examples_grid(examples, hole_ratios=ratios, methods=shown_methods)
   visualize.save_png(os.path.join(output_dir, "grid.png"), grid, upscale=3)
+  for label, variant in [(None, models), *extra_prior_predictors]:
+    inpainter = loading.make_inpainter(variant) if variant.prior_predictor is not None else None
+    if inpainter is not None and inpainter.num_candidates > 1 and not hole_sizes:
+      # The K alternatives at the largest hole ratio, on the grid's first 8 images and masks.
+      masks = image_evaluation.evaluation_masks(count=8, resolution=models.resolution, hole_ratio=ratios[-1],
+                                                seed=seed + 1000 * (len(ratios) - 1), mask_kind=mask_kind)
+      name = "candidates.png" if label is None else f"candidates_{label}.png"
+      visualize.save_png(os.path.join(output_dir, name), image_evaluation.candidates_grid(
+          inpainter, images=images[:8], masks=masks), upscale=3)
   return markdown
 
 

@@ -148,3 +148,42 @@ def test_regression_binary_trains_resumes_and_its_export_is_scored_by_evaluate(t
   bad = _run("binaries.evaluate", [f"--model_dir={tiny.model_dir}", "--prior_predictors=novalue", "--fd_extractor=",
                                    f"--output_dir={out}"])
   assert bad.returncode == 2 and "error: --prior_predictors=novalue: give name=" in bad.stderr
+
+
+def _flat(config):
+  flat = {}
+  for section, values in config.to_dict().items():
+    if isinstance(values, dict):
+      flat.update({f"{section}.{k}": v for k, v in values.items()})
+    else:
+      flat[section] = values
+  return flat
+
+
+def test_each_variant_differs_from_the_control_only_by_its_change():
+  """The val table compares variants with fashion_mnist32_prior_continued: same start, steps, data."""
+  from configs import fashion_mnist32_prior
+  from configs import fashion_mnist32_prior_continued
+  from configs import fashion_mnist32_prior_latent_candidates
+  control = _flat(fashion_mnist32_prior_continued.get_config())
+  paper = _flat(fashion_mnist32_prior.get_config())
+  assert {k for k in control if control[k] != paper.get(k)} == {"name", "train.warm_start", "train.num_steps"}
+  assert control["train.warm_start"] == "hub_modules/fashion_mnist32/prior_predictor"
+  expected = {
+      fashion_mnist32_prior_candidates: {"prior.num_candidates", "train.batch_size"},
+      fashion_mnist32_prior_latent: {"loss.lambda_latent"},
+      fashion_mnist32_prior_latent_candidates: {"prior.num_candidates", "train.batch_size", "loss.lambda_latent"},
+  }
+  for module, changed in expected.items():
+    variant = _flat(module.get_config())
+    assert {k for k in variant if variant[k] != control[k]} == changed | {"name"}, module.__name__
+  assert _flat(fashion_mnist32_prior_continued.get_config("smoke"))["train.num_steps"] < control["train.num_steps"]
+
+
+def test_latent_candidates_smoke_trains_both_terms(tiny, tmp_path):
+  from configs import fashion_mnist32_prior_latent_candidates
+  config = _on_tiny(fashion_mnist32_prior_latent_candidates.get_config("smoke"), tiny, num_steps=2)
+  result = prior.train(config, workdir=str(tmp_path / "both"))
+  assert {"latent_consistency", "candidate_spread"} <= set(result["losses"])
+  metadata = hub.read_metadata(os.path.join(result["export_dir"], "prior_predictor"))
+  assert (metadata["num_candidates"], metadata["lambda_latent"], metadata["contextual_decay"]) == (8, 1.0, 0.99)
