@@ -187,3 +187,16 @@ def test_table1_presets_train_on_fixtures_in_their_real_format(tmp_path, preset,
   generator = hub.load_generator(os.path.join(result["export_dir"], "generator"))
   assert generator.metadata["resolution"] == 64 and generator.metadata["channels"] == 3
   assert generator(tf.zeros([1, 100])).shape == (1, 64, 64, 3)
+
+
+def test_moving_fashion_mnist_gan_smoke_trains_on_clip_frames(tmp_path, monkeypatch):
+  from configs import moving_fashion_mnist32
+  from pgi_tf.data import moving_fashion_mnist
+  monkeypatch.setitem(moving_fashion_mnist.SEQUENCE_TRAINING_CLIPS, "num_clips", 4)  # 32 frames, not 160,000
+  config = moving_fashion_mnist32.get_config("smoke")
+  assert config.data.source == "moving_fashion_mnist_frames" and config.name == "moving_fashion_mnist32_smoke"
+  config.data.resolution = 16
+  config.train.num_steps, config.train.batch_size = 2, 8
+  result = gan.train(config, workdir=str(tmp_path / "moving"))
+  assert result["step"] == 2
+  assert hub.load_generator(os.path.join(str(tmp_path / "moving"), "export", "generator")).metadata["resolution"] == 16
