@@ -5,7 +5,7 @@ Paper: P trained with Eq. 7 against the frozen DCGAN of Table 1; holes of 32x32 
 Run:     python -m binaries.train_prior --config=configs/fashion_mnist32_prior.py --workdir=runs/fmnist32_prior
 Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_prior.py:smoke --workdir=/tmp/p
 Expect:  RESULTS.md (binaries/evaluate.py on the test split). The bundled
-         hub_modules/fashion_mnist32/prior_predictor is this preset at 20,000 steps
+         hub_modules/fashion_mnist32/prior_predictor_paper is this preset at 20,000 steps
          (about 35 minutes on 2 CPU cores).
 Differs from the paper: training holes are a uniform mixture of 10%, 25% and 40% square-ish
 holes (the paper trains on 32x32 at 64 px = 25%); G and D never saw the validation images.

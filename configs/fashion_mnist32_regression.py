@@ -27,13 +27,13 @@ def get_config(arg: str | None = None):
   config.data = prior.data          # the train split: the first 55,000 training images
   config.masks = prior.masks        # P's training holes: 10%, 25%, 40% "ratio" holes
   config.model = ml_collections.ConfigDict()
-  config.model.base_channels = 32
+  config.model.base_channels = 16
   config.model.max_channels = 256
   config.model.discriminator_base_channels = 64
   config.loss = ml_collections.ConfigDict()
   config.loss.lambda_adversarial = 0.01
   config.train = prior_defaults.prior_config().train
-  config.train.num_steps = 6000
+  config.train.num_steps = 4000
   config.train.learning_rate = 2e-4
   config.train.beta1 = 0.5
   if arg == "smoke":

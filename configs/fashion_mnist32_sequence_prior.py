@@ -51,7 +51,7 @@ def get_config(arg: str | None = None):
 
   config.train.num_steps = 10000
   config.train.batch_size = 16      # clips: 16 x 8 = 128 frames through G and D per step
-  config.train.warm_start = "hub_modules/fashion_mnist32/prior_predictor"  # P export or checkpoint; "" = scratch
+  config.train.warm_start = "hub_modules/fashion_mnist32/prior_predictor_paper"  # P export or checkpoint; "" = scratch
   config.train.sample_clips = 4     # clips in the sample grid (4 rows of W frames each)
   if arg == "smoke":
     config = prior_defaults.make_smoke(config)

@@ -111,7 +111,7 @@ def fashion_mnist32_variant(*, name: str, arg: str | None, **fields) -> ml_colle
   from configs import fashion_mnist32_prior  # pylint: disable=import-outside-toplevel
   config = fashion_mnist32_prior.get_config()
   config.name = name
-  config.train.warm_start = "hub_modules/fashion_mnist32/prior_predictor"
+  config.train.warm_start = "hub_modules/fashion_mnist32/prior_predictor_paper"
   config.train.num_steps = FASHION_MNIST32_VARIANT_STEPS
   for dotted, value in fields.items():
     section, field = dotted.split(".")

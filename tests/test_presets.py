@@ -58,7 +58,7 @@ def test_smoke_variant_is_smaller_and_exercised_by_a_test(name):
 CHOICES = [
     # (preset, config fields, results JSON, JSON "chosen" fields, bundled export)
     ("fashion_mnist32_prior", ("loss.lambda_realism", "loss.lambda_gradient"), "results/sweep_lambdas/results.json",
-     ("lambda_realism", "lambda_gradient"), "hub_modules/fashion_mnist32/prior_predictor"),
+     ("lambda_realism", "lambda_gradient"), "hub_modules/fashion_mnist32/prior_predictor_paper"),
     ("fashion_mnist32_sequence_prior", ("loss.lambda_realism", "loss.lambda_gradient"),
      "results/sweep_lambdas/results.json", ("lambda_realism", "lambda_gradient"),
      "hub_modules/fashion_mnist32/sequence_prior"),

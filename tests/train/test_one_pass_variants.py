@@ -168,7 +168,7 @@ def test_each_variant_differs_from_the_control_only_by_its_change():
   control = _flat(fashion_mnist32_prior_continued.get_config())
   paper = _flat(fashion_mnist32_prior.get_config())
   assert {k for k in control if control[k] != paper.get(k)} == {"name", "train.warm_start", "train.num_steps"}
-  assert control["train.warm_start"] == "hub_modules/fashion_mnist32/prior_predictor"
+  assert control["train.warm_start"] == "hub_modules/fashion_mnist32/prior_predictor_paper"
   expected = {
       fashion_mnist32_prior_candidates: {"prior.num_candidates", "train.batch_size"},
       fashion_mnist32_prior_latent: {"loss.lambda_latent"},
