@@ -30,6 +30,9 @@ _RESOLUTIONS = flags.DEFINE_list("resolutions", None, "Overrides each suite's re
 _INFERENCE_BATCH_SIZES = flags.DEFINE_list("inference_batch_sizes", ["1", "64"], "Table 4 batch sizes.")
 _MAX_ITERATIVE_SECONDS = flags.DEFINE_float(
     "max_iterative_seconds", 600.0, "Longer full searches are timed on fewer steps and scaled (reported).")
+_NUM_CANDIDATES = flags.DEFINE_list(
+    "num_candidates", ["1"], "inference_table4: P's candidate heads K, one set of rows per value (K > 1: all K "
+    "through G in one batch, the best pasted; e.g. 1,8).")
 _XLA = flags.DEFINE_boolean("xla", False, "Compile the inference modes with XLA.")
 _GENERATOR = flags.DEFINE_string(
     "generator", "", "inference_table4 with this frozen generator instead of the DCGAN presets: a registry "
@@ -49,10 +52,11 @@ def main(argv):
       rows += benchmarks.gan_training_throughput(batch_size=_BATCH_SIZE.value, steps=_STEPS.value,
                                                  width_scale=_WIDTH_SCALE.value, **resolutions)
     if suite == "inference_table4":
-      rows += benchmarks.inference_speed(
-          batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
-          max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
-          **resolutions)
+      for k in _main.number_list("num_candidates", _NUM_CANDIDATES.value, int, low=1, high=64):
+        rows += benchmarks.inference_speed(
+            batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
+            max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
+            num_candidates=k, **resolutions)
   record = run.record()
   machine = record["machine"]
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)

@@ -31,7 +31,7 @@ if [ "$quick" = 1 ]; then
   grid=(--lambda_realism=0,0.03 --lambda_gradient=1); smoke=":smoke"; refiner_images=10
 else
   root="."; n_all=10000; n_iter=1000; clips=200; sweep_steps=1000; sweep_images=1000
-  bench=(--suites=gan_training,inference_table4 --max_iterative_seconds=240)
+  bench=(--suites=gan_training,inference_table4 --max_iterative_seconds=240 --num_candidates=1,8)
   grid=(--lambda_realism=0,0.003,0.03 --lambda_gradient=0,1); smoke=""; refiner_images=1000
 fi
 out="$root/results"
@@ -39,13 +39,23 @@ mkdir -p "$out"
 start=$(date +%s)
 step() { echo "[$(( $(date +%s) - start )) s] $*" >&2; }
 
+paper="paper=hub_modules/fashion_mnist32/prior_predictor_paper"
+step "One-pass variants on $n_iter validation images (the choice of the shipped P)"
+# The variants' P's are retrained by their presets (configs/fashion_mnist32_prior_*.py) into runs/.
+variants=()
+for v in continued candidates latent latent_candidates; do
+  [ -d "runs/fmnist32_prior_$v/export/prior_predictor" ] && variants+=("$v=runs/fmnist32_prior_$v/export/prior_predictor")
+done
+"$PY" -m binaries.evaluate --split=val --num_images="$n_iter" --batch_size=250 --methods=single \
+  --prior_predictor=hub_modules/fashion_mnist32/prior_predictor_paper \
+  --prior_predictors="$(IFS=,; echo "${variants[*]}")" --output_dir="$out/prior_variants_val" > /dev/null
 step "Table 1: every method on the first $n_iter test images"
-"$PY" -m binaries.evaluate --num_images="$n_iter" --batch_size=250 \
-  --methods=single,single+poisson,iterative+poisson,iterative,hybrid,hybrid+poisson,telea,navier_stokes \
+"$PY" -m binaries.evaluate --num_images="$n_iter" --batch_size=250 --prior_predictors="$paper" \
+  --methods=single,iterative+poisson,iterative,hybrid,telea,navier_stokes,regression \
   --output_dir="$out/table1_fashion_mnist32_test1000" > /dev/null
 step "Table 1: the fast methods on $n_all test images"
-"$PY" -m binaries.evaluate --num_images="$n_all" --batch_size=250 \
-  --methods=single,single+poisson,hybrid,hybrid+poisson,telea,navier_stokes \
+"$PY" -m binaries.evaluate --num_images="$n_all" --batch_size=250 --prior_predictors="$paper" \
+  --methods=single,telea,navier_stokes,regression \
   --output_dir="$out/table1_fashion_mnist32_test10000" > /dev/null
 step "Table 1: M_z and M_{z+S} on $n_iter test images"
 "$PY" -m binaries.evaluate --structural_prior=none,silhouette --methods=single,hybrid --num_images="$n_iter" \
@@ -64,6 +74,13 @@ for motion in fixed moving; do
     --model_dir=hub_modules/fashion_mnist32_silhouette --structural_prior=silhouette \
     --sequence_models="M_{z+S+L}=hub_modules/fashion_mnist32_silhouette/sequence_prior" \
     --output_dir="$out/table3_structural_moving_fashion_mnist32_$motion" > /dev/null
+done
+for motion in fixed moving; do
+  step "Table 3 with the clip frames' G: M_{z+L} vs the same-data per-frame model, $motion holes"
+  "$PY" -m binaries.evaluate --sequences --num_clips="$clips" --mask_motion="$motion" \
+    --model_dir=hub_modules/moving_fashion_mnist32 --noper_frame_row \
+    --sequence_models="per-frame=hub_modules/moving_fashion_mnist32/sequence_prior_per_frame,M_{z+L}=hub_modules/moving_fashion_mnist32/sequence_prior" \
+    --output_dir="$out/table3_moving_generator_$motion" > /dev/null
 done
 step "Table 4 and GAN throughput"
 "$PY" -m binaries.benchmark "${bench[@]}" --output_dir="$out/benchmark" > /dev/null

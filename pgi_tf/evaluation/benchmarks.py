@@ -77,8 +77,9 @@ def gan_training_throughput(*, resolutions=(32, 64), batch_size: int = 64, steps
   return rows
 
 
-def _export_untrained_models(directory: str, *, resolution: int, channels: int):
-  """Exports DCGAN-sized G, D and P as hub modules: speed does not depend on training."""
+def _export_untrained_models(directory: str, *, resolution: int, channels: int, num_candidates: int = 1):
+  """Exports DCGAN-sized G, D and P (with K candidate heads) as hub modules: speed does not
+  depend on training."""
 
 
   config = dcgan.preset(resolution, channels=channels)
@@ -88,17 +89,20 @@ def _export_untrained_models(directory: str, *, resolution: int, channels: int):
   hub.export_generator(generator, g_path, metadata=metadata)
   hub.export_discriminator(discriminator, d_path, metadata=metadata)
   predictor = prior_lib.build_prior_predictor(
-      prior_lib.preset(resolution, channels=channels, z_dim=config.z_dim))
+      prior_lib.preset(resolution, channels=channels, z_dim=config.z_dim, num_candidates=num_candidates))
   p_path = os.path.join(directory, "prior_predictor")
   hub.export_prior_predictor(predictor, p_path, metadata=hub.prior_predictor_metadata(
-      generator_path=g_path, generator_metadata=metadata))
+      generator_path=g_path, generator_metadata=metadata, extra={"num_candidates": num_candidates}))
   return g_path, d_path, p_path
 
 
 def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels: int = 3,
                     single_repeats: int = 20, max_iterative_seconds: float = 600.0,
-                    xla: bool = False, generator: str = "") -> list[dict]:
+                    xla: bool = False, generator: str = "", num_candidates: int = 1) -> list[dict]:
   """Table 4: ms per image of one pass (Eq. 8) and the iterative baseline (Eq. 2), same run.
+
+  num_candidates: K > 1 times a P with K candidate heads (all K through G in one batch, the
+  best pasted; `pgi_tf.inference.candidates`) for the DCGAN presets.
 
   Models are the DCGAN presets at each resolution, loaded through the real hub path; or, with
   `generator` (a registry name, handle, directory or "standin:NAME"), that frozen generator at
@@ -130,14 +134,15 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
   for resolution in resolutions:
     with tempfile.TemporaryDirectory() as directory:
       keras.utils.set_random_seed(0)
-      g_path, d_path, p_path = _export_untrained_models(directory, resolution=resolution, channels=channels)
+      g_path, d_path, p_path = _export_untrained_models(directory, resolution=resolution, channels=channels,
+                                                        num_candidates=num_candidates)
       inpainter = inpainting.Inpainter(
           generator=hub.load_generator(g_path), discriminator=hub.load_discriminator(d_path),
           prior_predictor=hub.load_prior_predictor(p_path, generator_path=g_path), z_dim=100,
           jit_compile=xla)
       rows += _time_inpainter(inpainter, resolution=resolution, channels=channels, batch_sizes=batch_sizes,
                               single_repeats=single_repeats, max_iterative_seconds=max_iterative_seconds,
-                              xla=xla, extra={"generator": "dcgan"})
+                              xla=xla, extra={"generator": "dcgan", "num_candidates": num_candidates})
   return rows
 
 

@@ -263,8 +263,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   num_candidates = p_config.num_candidates
   relaxation = config.loss.get("candidate_relaxation", 0.05)
   lambda_latent = config.loss.get("lambda_latent", 0.0)
-  if lambda_latent and conditioning != "none":
-    raise InputError("--config.loss.lambda_latent: latent consistency needs an unconditional P (M_z)")
 
   def candidate_losses(masked_images, hole_masks, weights, conditions):
     """Eq. 7 of each of P's K candidates, reduced by the relaxed best-of-K rule (beyond the paper)."""
@@ -283,12 +281,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     reported["candidate_spread"] = tf.reduce_mean(tf.math.reduce_std(z, axis=1), axis=-1)
     return reported
 
-  def latent_consistency(hole_masks):
-    """P(M̄ ⊙ G(z), M) ≈ z on G's own samples (beyond the paper)."""
+  def latent_consistency(hole_masks, conditions):
+    """P(M̄ ⊙ G(z[, c]), M[, c]) ≈ z on G's own samples (beyond the paper). Under a condition c
+    (S or y) the samples are drawn with the batch's own c, so P is asked what it will be asked."""
     z = z_prior.sample_z(batch_size=tf.shape(hole_masks)[0], z_dim=metadata["z_dim"],
                          z_distribution=p_config.z_distribution, z_support=p_config.z_support)
-    samples = tf.stop_gradient(conditioning_lib.generate(generator, z))
-    predicted = conditioning_lib.predict_z(predictor, (1.0 - hole_masks) * samples, hole_masks, training=True)
+    samples = tf.stop_gradient(conditioning_lib.generate(generator, z, conditions))
+    predicted = conditioning_lib.predict_z(predictor, (1.0 - hole_masks) * samples, hole_masks, conditions,
+                                           training=True)
     return losses.latent_consistency_loss(predicted_z=predicted, z=z)
 
   def replica_step(real_images, hole_masks, labels=None):
@@ -296,8 +296,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     weights = losses.contextual_weights(hole_masks, decay=decay)
 
     def loss_parts():
+      conditions = condition_vectors(masked_images, hole_masks, labels) if num_candidates > 1 or lambda_latent else None
       if num_candidates > 1:
-        conditions = condition_vectors(masked_images, hole_masks, labels)
         parts = candidate_losses(masked_images, hole_masks, weights, conditions)
       else:
         generated, fake_logits = generate(masked_images, hole_masks, labels, training=True)
@@ -305,7 +305,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                                     masks=hole_masks, fake_logits=fake_logits, weights=weights,
                                     lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
       if lambda_latent:
-        parts["latent_consistency"] = latent_consistency(hole_masks)
+        parts["latent_consistency"] = latent_consistency(hole_masks, conditions)
         parts["total"] = parts["total"] + lambda_latent * parts["latent_consistency"]
       return parts
 

@@ -127,6 +127,7 @@ assert "pgi_tf" not in sys.modules
 def structural_model_dir(tmp_path_factory):
   """A tiny M_{z+S} model dir trained by the real trainers: G(z, S), D(x, S), f, P(I_d, M, S)."""
   from configs import fashion_mnist32_silhouette_prior
+  from configs import fashion_mnist32_silhouette_prior_latent
   from configs import keypoint_refiner_fashion_mnist32
   from pgi_tf import hub
   from pgi_tf.train import keypoint_refiner as refiner_trainer
@@ -144,7 +145,11 @@ def structural_model_dir(tmp_path_factory):
   refiner_config.data.num_rays = NUM_RAYS
   refiner_trainer.train(refiner_config, workdir=str(root / "refiner"),
                         export_dir=str(model_dir / "keypoint_refiner"))
-  config = fashion_mnist32_silhouette_prior.get_config("smoke")
+  # The M_{z+S} preset with latent consistency: P also inverts G(z, S) under the batch's S.
+  config = fashion_mnist32_silhouette_prior_latent.get_config("smoke")
+  base = fashion_mnist32_silhouette_prior.get_config("smoke")
+  assert config.loss.lambda_latent == 1.0 and base.loss.lambda_latent == 0.0
+  assert config.structural_prior == base.structural_prior and config.masks == base.masks
   config.generator = str(model_dir / "generator")
   config.discriminator = str(model_dir / "discriminator")
   config.keypoint_refiner = str(model_dir / "keypoint_refiner")
@@ -166,6 +171,7 @@ def test_trained_structural_model_loads_inpaints_and_exports_one_saved_model(str
   p_metadata = hub.read_metadata(os.path.join(model_dir, "prior_predictor"))
   assert p_metadata["structural_prior"] == "silhouette" and p_metadata["condition_dim"] == 2 * NUM_RAYS
   assert p_metadata["input_names"] == ["masked_images", "masks", "condition"]
+  assert p_metadata["lambda_latent"] == 1.0  # trained with latent consistency under S
   models = loading.load_models(model_dir=model_dir, structural_prior="silhouette")
   assert isinstance(models.structural_prior, structural.silhouette.SilhouettePrior)
   with pytest.raises(InputError, match="is conditioned on silhouette"):
