@@ -6,7 +6,8 @@ Run:     python -m binaries.train_prior --config=configs/fashion_mnist32_prior.p
 Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_prior.py:smoke --workdir=/tmp/p
 Expect:  RESULTS.md (binaries/evaluate.py on the test split). The bundled
          hub_modules/fashion_mnist32/prior_predictor_paper is this preset at 20,000 steps
-         (about 35 minutes on 2 CPU cores).
+         (about 35 minutes on 2 CPU cores): the paper-faithful P. The bundled default P
+         (prior_predictor/) is configs/fashion_mnist32_prior_latent.py, chosen on val.
 Differs from the paper: training holes are a uniform mixture of 10%, 25% and 40% square-ish
 holes (the paper trains on 32x32 at 64 px = 25%); G and D never saw the validation images.
 Chosen on val: λ1 = 0 and λ2 = 0 (the paper gives no values) by `binaries/sweep_lambdas.py`

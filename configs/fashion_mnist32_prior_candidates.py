@@ -6,7 +6,7 @@ best-of-K rule on Eq. 7 (`pgi_tf.losses.best_of_candidates`, ε = 0.05); at infe
 8 in one batch and the one with the lowest Eq. 4 is pasted (`pgi_tf.inference.candidates`).
 Run:     python -m binaries.train_prior --config=configs/fashion_mnist32_prior_candidates.py --workdir=runs/fmnist32_prior_candidates
 Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_prior_candidates.py:smoke --workdir=/tmp/p
-Expect:  the val table of one-pass variants (results/prior_variants, RESULTS.md).
+Expect:  the val table of one-pass variants (results/prior_variants_val, RESULTS.md).
 Differs from the paper: everything above; starts from the bundled P (its heads copied, 7 of them
 shifted) and trains 4,000 more steps at batch 32 (8 x 32 images through G per step).
 """

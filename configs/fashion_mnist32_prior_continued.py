@@ -5,7 +5,7 @@ from the bundled P and train 4,000 more steps; this preset does the same with no
 a variant's gain over it is the change's, not the extra steps'.
 Run:     python -m binaries.train_prior --config=configs/fashion_mnist32_prior_continued.py --workdir=runs/fmnist32_prior_continued
 Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_prior_continued.py:smoke --workdir=/tmp/p
-Expect:  the val table of one-pass variants (results/prior_variants, RESULTS.md).
+Expect:  the val table of one-pass variants (results/prior_variants_val, RESULTS.md).
 Differs from the paper: the training holes and λ of configs/fashion_mnist32_prior.py.
 """
 

@@ -6,7 +6,9 @@ weight 1): the one kind of image whose z is known, so P learns latents G can dra
 at inference.
 Run:     python -m binaries.train_prior --config=configs/fashion_mnist32_prior_latent.py --workdir=runs/fmnist32_prior_latent
 Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_prior_latent.py:smoke --workdir=/tmp/p
-Expect:  the val table of one-pass variants (results/prior_variants, RESULTS.md).
+Expect:  the val table of one-pass variants (results/prior_variants_val, RESULTS.md). Chosen there:
+         the bundled default P, hub_modules/fashion_mnist32/prior_predictor, is this preset
+         (what `inpaint --mode=single`, scripts/demo.sh and the Python API's mode="single" use).
 Differs from the paper: the extra term; starts from the bundled P and trains 4,000 more steps.
 """
 

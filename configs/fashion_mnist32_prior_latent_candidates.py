@@ -5,7 +5,7 @@ relaxed best-of-K on Eq. 7, the lowest Eq. 4 pasted) and configs/fashion_mnist32
 (P(M̄ ⊙ G(z), M) ≈ z on G's own samples, weight 1; with K heads the closest head is scored).
 Run:     python -m binaries.train_prior --config=configs/fashion_mnist32_prior_latent_candidates.py --workdir=runs/fmnist32_prior_latent_candidates
 Smoke:   python -m binaries.train_prior --config=configs/fashion_mnist32_prior_latent_candidates.py:smoke --workdir=/tmp/p
-Expect:  the val table of one-pass variants (results/prior_variants, RESULTS.md).
+Expect:  the val table of one-pass variants (results/prior_variants_val, RESULTS.md).
 Differs from the paper: both terms; starts from the bundled P and trains 4,000 more steps at batch 32.
 """
 

@@ -59,6 +59,9 @@ CHOICES = [
     # (preset, config fields, results JSON, JSON "chosen" fields, bundled export)
     ("fashion_mnist32_prior", ("loss.lambda_realism", "loss.lambda_gradient"), "results/sweep_lambdas/results.json",
      ("lambda_realism", "lambda_gradient"), "hub_modules/fashion_mnist32/prior_predictor_paper"),
+    ("fashion_mnist32_prior_latent", ("loss.lambda_realism", "loss.lambda_gradient"),
+     "results/sweep_lambdas/results.json", ("lambda_realism", "lambda_gradient"),
+     "hub_modules/fashion_mnist32/prior_predictor"),
     ("fashion_mnist32_sequence_prior", ("loss.lambda_realism", "loss.lambda_gradient"),
      "results/sweep_lambdas/results.json", ("lambda_realism", "lambda_gradient"),
      "hub_modules/fashion_mnist32/sequence_prior"),
@@ -89,3 +92,22 @@ def test_chosen_values_come_from_a_validation_json(preset, fields, path, chosen_
       metadata = json.load(f)
     assert [metadata[name] for name in chosen_fields] == chosen
     assert metadata["loss_normalisation"] == "per_known_pixel"
+
+
+def test_the_shipped_p_is_the_variant_chosen_on_val():
+  """hub_modules/fashion_mnist32/prior_predictor is the one-pass variant with the lowest Fréchet
+  distance at 40% holes on the validation JSON, among those within 0.5 dB PSNR of the paper's P."""
+  import json
+  with open(os.path.join(REPO, "results/prior_variants_val/results.json")) as f:
+    results = json.load(f)
+  assert results["split"] == "val" and results["num_images"] >= 1000
+  rows = {(r["hole_ratio"], r["method"]): r for r in results["rows"]}
+  paper_psnr = rows[(0.4, "single")]["psnr_db"]
+  eligible = {method[len("single ["):-1]: row["frechet_distance"] for (ratio, method), row in rows.items()
+              if ratio == 0.4 and method.startswith("single [") and row["psnr_db"] >= paper_psnr - 0.5}
+  chosen = min(eligible, key=eligible.get)
+  assert eligible[chosen] < rows[(0.4, "single")]["frechet_distance"]
+  with open(os.path.join(REPO, "hub_modules/fashion_mnist32/prior_predictor/pgi_tf_metadata.json")) as f:
+    shipped = json.load(f)
+  assert shipped["config_name"] == f"fashion_mnist32_prior_{chosen}"
+  assert shipped["warm_start"] == "hub_modules/fashion_mnist32/prior_predictor_paper"

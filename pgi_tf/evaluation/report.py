@@ -97,8 +97,7 @@ SECTIONS = (
               "`single` below) and trains the same number of further steps with one change "
               "(`configs/fashion_mnist32_prior_*.py`): `continued` changes nothing (the control), `candidates` "
               "has 8 heads trained best-of-K and pastes the head with the lowest Eq. 4, `latent` adds the "
-              "latent-consistency term on G's own samples, `latent_candidates` both; `decay` rows train Eq. 3 with "
-              "a faster decay. Chosen on these validation images: the lowest Fréchet distance at 40% holes, "
+              "latent-consistency term on G's own samples, `latent_candidates` both. Chosen on these validation images: the lowest Fréchet distance at 40% holes, "
               "provided PSNR stays within 0.5 dB of `single`. The chosen P is the bundled default."),
     Section(
         title="Table 1 on Fashion-MNIST (32 px): the whole test split",

@@ -145,9 +145,6 @@ def test_regression_binary_trains_resumes_and_its_export_is_scored_by_evaluate(t
   missing = _run("binaries.evaluate", [f"--model_dir={tiny.model_dir}", "--methods=regression", "--fd_extractor=",
                                        f"--regression_inpainter={tmp_path / 'nowhere'}", f"--output_dir={out}"])
   assert missing.returncode == 2 and "error: --regression_inpainter=" in missing.stderr
-  bad = _run("binaries.evaluate", [f"--model_dir={tiny.model_dir}", "--prior_predictors=novalue", "--fd_extractor=",
-                                   f"--output_dir={out}"])
-  assert bad.returncode == 2 and "error: --prior_predictors=novalue: give name=" in bad.stderr
 
 
 def _flat(config):

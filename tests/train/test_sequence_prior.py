@@ -393,20 +393,17 @@ def test_structural_sequence_prior_m_z_s_l_trains_exports_and_inpaints(tmp_path)
 
 
 def test_moving_preset_pairs_lstm_and_per_frame_on_the_frames_generator(tiny, tmp_path):
-  """configs/moving_fashion_mnist32_sequence_prior.py: the frames' G, no warm start, and the two
-  models of the fair test differ by per_frame alone."""
+  """configs/moving_fashion_mnist32_sequence_prior.py: the frames' G, no warm start; its per-frame
+  ablation trains from the same preset."""
   from configs import moving_fashion_mnist32_sequence_prior
   from pgi_tf.train import sequence_prior as sequence_training
   full = moving_fashion_mnist32_sequence_prior.get_config()
   assert full.generator == "hub_modules/moving_fashion_mnist32/generator" and full.train.warm_start == ""
   data_dir = fixtures_data.make_fashion_mnist(tmp_path / "fashion_mnist", train_count=24, test_count=4)
-  temporal = {}
-  for per_frame in (False, True):
-    config = moving_fashion_mnist32_sequence_prior.get_config("smoke")
-    config.generator, config.discriminator = tiny.generator, tiny.discriminator
-    config.data.resolution, config.data.data_dir = 16, data_dir
-    config.sequence.per_frame = per_frame
-    config.train.update(num_steps=1, checkpoint_every=1, sample_every=1, summary_every=1)
-    result = sequence_training.train(config, workdir=str(tmp_path / f"per_frame_{per_frame}"))
-    temporal[per_frame] = hub.read_metadata(result["export_dir"])["temporal"]
-  assert (temporal[False], temporal[True]) == ("lstm", "per_frame")
+  config = moving_fashion_mnist32_sequence_prior.get_config("smoke")
+  config.generator, config.discriminator = tiny.generator, tiny.discriminator
+  config.data.resolution, config.data.data_dir = 16, data_dir
+  config.sequence.per_frame = True  # the ablation of the pair (the LSTM run is the preset as is)
+  config.train.update(num_steps=1, checkpoint_every=1, sample_every=1, summary_every=1)
+  result = sequence_training.train(config, workdir=str(tmp_path / "per_frame"))
+  assert hub.read_metadata(result["export_dir"])["temporal"] == "per_frame"
