@@ -13,7 +13,7 @@ Expect:  RESULTS.md, Table 3 pattern with the frames' G: flicker and per-frame P
          held-out clips, fixed and moving holes (binaries/evaluate.py --sequences).
 Differs from the paper: as configs/fashion_mnist32_sequence_prior.py, except that G and D are the
 clip-frame DCGAN (hub_modules/moving_fashion_mnist32), both models start from scratch (no P exists
-for this G) and train 5,000 steps each.
+for this G) and train 3,000 steps each.
 """
 
 from configs import fashion_mnist32_sequence_prior
@@ -26,5 +26,5 @@ def get_config(arg: str | None = None):
   config.discriminator = "hub_modules/moving_fashion_mnist32/discriminator"
   config.train.warm_start = ""
   if arg != "smoke":
-    config.train.num_steps = 5000
+    config.train.num_steps = 3000
   return config
