@@ -67,6 +67,10 @@ _WINDOW = flags.DEFINE_integer("window", None, "--video: frames per window (defa
                                "training window; 8 per frame).")
 _OVERLAP = flags.DEFINE_integer("overlap", None, "--video: frames shared by consecutive windows, the LSTM's "
                                 "burn-in (default window // 2; 0 per frame).")
+_LATENT_SMOOTHING = flags.DEFINE_integer(
+    "latent_smoothing", 0, "--video: smooth each clip's z this many times along time ([1/4, 1/2, 1/4]) and draw G "
+    "again (a temporal-consistency option beyond the paper; see RESULTS.md, Table 3 with the clip-frame G).",
+    lower_bound=0)
 _MASK_MOTION = flags.DEFINE_enum("mask_motion", "fixed", list(sequences.MASK_MOTIONS),
                                  "--video --mask_kind=rectangle: the same hole in every frame, or drifting.")
 _GROUND_TRUTH = flags.DEFINE_boolean(
@@ -94,7 +98,7 @@ def video_main():
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value, mask_path=mask_path,
       mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=sequence_prior_path,
       window=_WINDOW.value, overlap=_OVERLAP.value, batch_size=_BATCH_SIZE.value, seed=_SEED.value,
-      ground_truth=_GROUND_TRUTH.value)
+      ground_truth=_GROUND_TRUTH.value, latent_smoothing=_LATENT_SMOOTHING.value)
   print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))
 
 

@@ -86,8 +86,10 @@ def parse_sequence_models(entries: Sequence[str], *, flag: str = "--sequence_mod
 
 def load_sequence_models(*, models: loading.Models, entries: Sequence[str], window: int | None = None,
                          overlap: int | None = None, per_frame_row: bool = True,
-                         flag: str = "--sequence_models") -> list[SequenceModel]:
-  """The rows: per-frame P of the model directory first (if it has one), then each sequence prior."""
+                         flag: str = "--sequence_models", latent_smoothing: int = 0) -> list[SequenceModel]:
+  """The rows: per-frame P of the model directory first (if it has one), then each sequence prior;
+  with latent_smoothing = k > 0, then each of them again with z smoothed k times ("<label> + z
+  smoothing", beyond the paper: `pgi_tf.inference.video.smooth_latents`)."""
   structural = models.metadata.get("structural_prior", "none")
   rows = []
   if per_frame_row and models.prior_predictor is not None:
@@ -107,6 +109,10 @@ def load_sequence_models(*, models: loading.Models, entries: Sequence[str], wind
     if temporal_kind != "lstm" and not name:
       label += " (LSTM reset every frame)"
     rows.append(SequenceModel(label=label, z_from=f"sequence prior ({path})", inpainter=inpainter))
+  if latent_smoothing:
+    rows += [SequenceModel(label=f"{row.label} + z smoothing", z_from=f"{row.z_from}, z smoothed x{latent_smoothing}",
+                           inpainter=_smoothed_copy(row.inpainter, latent_smoothing))
+             for row in list(rows)]
   labels = [row.label for row in rows]
   duplicate = next((label for label in labels if labels.count(label) > 1), None)
   if duplicate is not None:
@@ -115,6 +121,13 @@ def load_sequence_models(*, models: loading.Models, entries: Sequence[str], wind
     raise InputError(f"{flag}: nothing to evaluate (the model has no prior_predictor/ and no sequence "
                      "prior was given)")
   return rows
+
+
+def _smoothed_copy(inpainter: video_inference.VideoInpainter, passes: int) -> video_inference.VideoInpainter:
+  return video_inference.VideoInpainter(
+      generator=inpainter.generator, z_dim=inpainter.z_dim, sequence_prior=inpainter.sequence_prior,
+      prior_predictor=inpainter.prior_predictor, window=inpainter.window, overlap=inpainter.overlap,
+      structural_prior=inpainter.structural_prior, policy=inpainter.policy, latent_smoothing=passes)
 
 
 def evaluation_clips(*, num_clips: int, num_frames: int, resolution: int, seed: int, motion: str,

@@ -19,6 +19,12 @@ Sliding windows (`pgi_tf.data.windows.window_starts` / `merge_windows`)
   (its metadata), overlap = W // 2. In per-frame mode frames are independent, windows only batch
   the work, and the default overlap is 0 (any overlap gives the same frames).
 
+Latent smoothing (beyond the paper, `latent_smoothing` = k > 0)
+  A temporal-consistency option that costs one more G pass and no training: after the windows are
+  merged, each clip's z sequence is smoothed k times with the [1/4, 1/2, 1/4] kernel along time
+  (`smooth_latents`; end frames repeat themselves), then G draws every frame again and Eq. 8 pastes
+  it. Not with a structural prior (G(z, S) would need S smoothed too).
+
 Compilation
   All windows of all clips are stacked [K, W, R, R, C] and run in chunks of `batch_size` windows
   through one tf.function whose signature leaves K and W free, so it traces once per inpainter.
@@ -62,6 +68,21 @@ from pgi_tf import visualize
 from pgi_tf.data import windows as clip_windows
 from pgi_tf.errors import InputError
 
+def smooth_latents(z: np.ndarray, passes: int) -> np.ndarray:
+  """z [T, d] (or [N, T, d]) smoothed `passes` times along time with the kernel [1/4, 1/2, 1/4],
+  each end frame standing in for its missing neighbour. passes = 0 returns z unchanged."""
+  z = np.asarray(z, np.float32)
+  time_axis = z.ndim - 2
+  for _ in range(int(passes)):
+    first = np.take(z, [0], axis=time_axis)
+    last = np.take(z, [z.shape[time_axis] - 1], axis=time_axis)
+    padded = np.concatenate([first, z, last], axis=time_axis)
+    length = z.shape[time_axis]
+    take = lambda start: np.take(padded, np.arange(start, start + length), axis=time_axis)  # noqa: E731
+    z = 0.25 * take(0) + 0.5 * take(1) + 0.25 * take(2)
+  return z
+
+
 DEFAULT_PER_FRAME_WINDOW = 8  # per-frame mode: frames per window (only batches the work)
 GIF_FILENAME = "side_by_side.gif"
 GIF_FRAME_MS = 125            # 8 frames per second
@@ -90,12 +111,13 @@ class VideoInpainter:
     structural_prior: M_{z+S}, M_{z+S+L}: callable (masked_images, masks) -> S [N, c] per frame.
     policy: merge policy of `clip_windows.merge_windows` ("causal", documented above, or "central").
     jit_compile: compile the window function with XLA.
+    latent_smoothing: k > 0 smooths each clip's z k times along time and draws G again (above).
   """
 
   def __init__(self, *, generator: Callable, z_dim: int, sequence_prior: Callable | None = None,
                prior_predictor: Callable | None = None, window: int | None = None,
                overlap: int | None = None, structural_prior: Callable | None = None,
-               policy: str = "causal", jit_compile: bool = False):
+               policy: str = "causal", jit_compile: bool = False, latent_smoothing: int = 0):
     if (sequence_prior is None) == (prior_predictor is None):
       raise ValueError("VideoInpainter: give exactly one of sequence_prior and prior_predictor")
     if policy not in clip_windows.MERGE_POLICIES:
@@ -118,6 +140,11 @@ class VideoInpainter:
     if not 0 <= overlap < window:
       raise InputError(f"--overlap={overlap}: must be in 0..{window - 1} (window {window})")
     self.window, self.overlap = int(window), int(overlap)
+    if latent_smoothing < 0:
+      raise InputError(f"--latent_smoothing={latent_smoothing}: must be >= 0")
+    if latent_smoothing and structural_prior is not None:
+      raise InputError("--latent_smoothing: not with a structural prior (G(z, S) would need S smoothed too)")
+    self.latent_smoothing = int(latent_smoothing)
     self._compiled = None
 
   @property
@@ -214,7 +241,19 @@ class VideoInpainter:
                                                    policy=self.policy)
                       for key, value in stacked.items()})
       first += count
+    if self.latent_smoothing:
+      results = [self._smoothed(result, clip, clip_masks, batch_size * self.window)
+                 for result, clip, clip_masks in zip(results, clips, masks)]
     return results
+
+  def _smoothed(self, result: dict, clip, clip_masks, batch_frames: int) -> dict:
+    """One clip's result with z smoothed along time and G(z) drawn again (Eq. 8 per frame)."""
+    z = smooth_latents(result["z"], self.latent_smoothing)
+    generated = np.concatenate([np.asarray(self.generator(tf.constant(z[first:first + batch_frames])), np.float32)
+                                for first in range(0, len(z), batch_frames)])
+    inpainted = np.asarray(inpainting.compose(images=np.asarray(clip, np.float32),
+                                              masks=np.asarray(clip_masks, np.float32), generated_images=generated))
+    return {"inpainted": inpainted, "generated": generated, "z": z}
 
   def inpaint(self, clips, masks, *, batch_size: int = 16, progress=None) -> dict[str, np.ndarray]:
     """Equal-length clips [N, T, R, R, C] and masks [N, T, R, R, 1] -> {"inpainted", "generated"
@@ -228,7 +267,8 @@ class VideoInpainter:
 
 
 def make_video_inpainter(models: loading.Models, *, sequence_prior_path: str = "",
-                         window: int | None = None, overlap: int | None = None) -> VideoInpainter:
+                         window: int | None = None, overlap: int | None = None,
+                         latent_smoothing: int = 0) -> VideoInpainter:
   """A VideoInpainter on a model directory's G: with the sequence prior at sequence_prior_path
   (which must have been trained for this G), or per frame with the directory's P when ''."""
   sequence_prior = None
@@ -241,7 +281,8 @@ def make_video_inpainter(models: loading.Models, *, sequence_prior_path: str = "
   return VideoInpainter(generator=models.generator, z_dim=models.metadata["z_dim"],
                         sequence_prior=sequence_prior,
                         prior_predictor=None if sequence_prior is not None else models.prior_predictor,
-                        window=window, overlap=overlap, structural_prior=models.structural_prior)
+                        window=window, overlap=overlap, structural_prior=models.structural_prior,
+                        latent_smoothing=latent_smoothing)
 
 
 # --------------------------------------------------------------------------- the animated side-by-side
@@ -300,7 +341,7 @@ def _resize(clip: np.ndarray, size, method: str) -> np.ndarray:
 def inpaint_clips(*, models: loading.Models, input_path: str, output_dir: str, mask_path: str = "",
                   mask_motion: str | None = None, sequence_prior_path: str = "", window: int | None = None,
                   overlap: int | None = None, batch_size: int = 16, seed: int = 0,
-                  ground_truth: bool = True) -> dict:
+                  ground_truth: bool = True, latent_smoothing: int = 0) -> dict:
   """Inpaints every clip of input_path; writes frames, side_by_side.gif per clip and results.json.
 
   Args:
@@ -317,7 +358,7 @@ def inpaint_clips(*, models: loading.Models, input_path: str, output_dir: str, m
       ground truth; False for frames that are already damaged.
   """
   video_inpainter = make_video_inpainter(models, sequence_prior_path=sequence_prior_path, window=window,
-                                         overlap=overlap)
+                                         overlap=overlap, latent_smoothing=latent_smoothing)
   resolution, channels = models.resolution, models.channels
   # Read and check everything before any output is written.
   clips, single = clip_inputs.read_clip_inputs(input_path, channels=channels)

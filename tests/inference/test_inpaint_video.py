@@ -188,6 +188,38 @@ def test_per_frame_mode_equals_the_image_inpainter_frame_by_frame(tiny):
     np.testing.assert_allclose(result[key][0], single[key].numpy(), atol=1e-5, err_msg=key)
 
 
+def test_smooth_latents_by_hand():
+  z = np.array([[0.0], [4.0], [0.0], [8.0]], np.float32)
+  # One pass of [1/4, 1/2, 1/4], ends repeated: [0+0+1, 0+2+0, 1+0+2, 0+4+2].
+  np.testing.assert_allclose(video_inference.smooth_latents(z, 1)[:, 0], [1.0, 2.0, 3.0, 6.0])
+  np.testing.assert_allclose(video_inference.smooth_latents(z, 0), z)
+  batched = video_inference.smooth_latents(np.stack([z, 2 * z]), 1)  # [N, T, d]: along T per clip
+  np.testing.assert_allclose(batched[1, :, 0], [2.0, 4.0, 6.0, 12.0])
+  # A linear trajectory (constant motion) is kept wherever the ends' repetition has not reached:
+  # k passes change at most k frames at each end.
+  line = np.linspace(-1, 1, 20, dtype=np.float32)[:, None]
+  np.testing.assert_allclose(video_inference.smooth_latents(line, 3)[3:-3], line[3:-3], atol=1e-6)
+
+
+def test_latent_smoothing_draws_g_of_the_smoothed_z_and_keeps_known_pixels(tiny):
+  models = _models(tiny)
+  plain = video_inference.make_video_inpainter(models, window=3, overlap=1)
+  smooth = video_inference.make_video_inpainter(models, window=3, overlap=1, latent_smoothing=2)
+  frames, masks = _clip(7, seed=5)
+  raw = plain.inpaint(frames[None], masks[None])
+  out = smooth.inpaint(frames[None], masks[None])
+  z = video_inference.smooth_latents(raw["z"][0], 2)
+  np.testing.assert_allclose(out["z"][0], z, atol=1e-6)
+  np.testing.assert_allclose(out["generated"][0], models.generator(z).numpy(), atol=1e-5)
+  known = masks < 0.5
+  np.testing.assert_array_equal(out["inpainted"][0][np.broadcast_to(known, frames.shape)],
+                                frames[np.broadcast_to(known, frames.shape)])
+  rows = video_evaluation.load_sequence_models(models=models, entries=[], window=3, overlap=1, latent_smoothing=1)
+  assert [r.label for r in rows] == ["M_z", "M_z + z smoothing"] and rows[1].inpainter.latent_smoothing == 1
+  with pytest.raises(InputError, match=r"--latent_smoothing=-1"):
+    video_inference.make_video_inpainter(models, latent_smoothing=-1)
+
+
 def test_bad_windows_and_missing_priors_are_input_errors(tiny):
   models = _models(tiny)
   with pytest.raises(InputError, match=r"--overlap=4: must be in 0..3"):
