@@ -78,9 +78,9 @@ _SEQUENCE_MODELS = flags.DEFINE_list(
     "sequence_models", [], "--sequences: exported sequence priors for the model's G, as name=<dir> (e.g. "
     "M_{z+L}=runs/fmnist32_seq/export/sequence_prior) or <dir> (labelled from its metadata).")
 _PER_FRAME_ROW = flags.DEFINE_boolean("per_frame_row", True, "--sequences: include M_z, the model's P per frame.")
-_LATENT_SMOOTHING = flags.DEFINE_integer(
-    "latent_smoothing", 0, "--sequences: also every row with each clip's z smoothed this many times along time "
-    "([1/4, 1/2, 1/4]) and G drawn again: a temporal-consistency option beyond the paper.", lower_bound=0)
+_LATENT_SMOOTHING = flags.DEFINE_list(
+    "latent_smoothing", [], "--sequences: for each k given (e.g. 1,2), every row again with each clip's z smoothed "
+    "k times along time ([1/4, 1/2, 1/4]) and G drawn again: a temporal-consistency option beyond the paper.")
 _NUM_CLIPS = flags.DEFINE_integer("num_clips", 50, "--sequences: held-out clips.")
 _NUM_FRAMES = flags.DEFINE_integer("num_frames", 16, "--sequences: frames per clip (FVD uses 16).")
 _MASK_MOTION = flags.DEFINE_enum("mask_motion", "fixed", ["fixed", "moving"],
@@ -117,7 +117,9 @@ def sequences_main() -> None:
                      "Fashion-MNIST clips are grey")
   sequence_models = video_evaluation.load_sequence_models(
       models=models, entries=_SEQUENCE_MODELS.value, window=_WINDOW.value, overlap=_OVERLAP.value,
-      per_frame_row=_PER_FRAME_ROW.value, latent_smoothing=_LATENT_SMOOTHING.value)
+      per_frame_row=_PER_FRAME_ROW.value,
+      latent_smoothing=_main.number_list("latent_smoothing", _LATENT_SMOOTHING.value, int, low=1, high=64)
+      if _LATENT_SMOOTHING.value else [])
   extractor = None
   if _VIDEO_FD_EXTRACTOR.value:
     extractor = temporal.load_video_extractor(_VIDEO_FD_EXTRACTOR.value, flag="--video_fd_extractor")

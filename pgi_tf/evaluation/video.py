@@ -86,10 +86,10 @@ def parse_sequence_models(entries: Sequence[str], *, flag: str = "--sequence_mod
 
 def load_sequence_models(*, models: loading.Models, entries: Sequence[str], window: int | None = None,
                          overlap: int | None = None, per_frame_row: bool = True,
-                         flag: str = "--sequence_models", latent_smoothing: int = 0) -> list[SequenceModel]:
+                         flag: str = "--sequence_models", latent_smoothing: Sequence[int] = ()) -> list[SequenceModel]:
   """The rows: per-frame P of the model directory first (if it has one), then each sequence prior;
-  with latent_smoothing = k > 0, then each of them again with z smoothed k times ("<label> + z
-  smoothing", beyond the paper: `pgi_tf.inference.video.smooth_latents`)."""
+  for every k > 0 of latent_smoothing, then each of them again with z smoothed k times ("<label> +
+  z smoothing xk", beyond the paper: `pgi_tf.inference.video.smooth_latents`)."""
   structural = models.metadata.get("structural_prior", "none")
   rows = []
   if per_frame_row and models.prior_predictor is not None:
@@ -109,10 +109,11 @@ def load_sequence_models(*, models: loading.Models, entries: Sequence[str], wind
     if temporal_kind != "lstm" and not name:
       label += " (LSTM reset every frame)"
     rows.append(SequenceModel(label=label, z_from=f"sequence prior ({path})", inpainter=inpainter))
-  if latent_smoothing:
-    rows += [SequenceModel(label=f"{row.label} + z smoothing", z_from=f"{row.z_from}, z smoothed x{latent_smoothing}",
-                           inpainter=_smoothed_copy(row.inpainter, latent_smoothing))
-             for row in list(rows)]
+  plain_rows = list(rows)
+  for passes in latent_smoothing:
+    rows += [SequenceModel(label=f"{row.label} + z smoothing x{passes}", z_from=f"{row.z_from}, z smoothed x{passes}",
+                           inpainter=_smoothed_copy(row.inpainter, passes))
+             for row in plain_rows if passes > 0]
   labels = [row.label for row in rows]
   duplicate = next((label for label in labels if labels.count(label) > 1), None)
   if duplicate is not None:

@@ -214,8 +214,9 @@ def test_latent_smoothing_draws_g_of_the_smoothed_z_and_keeps_known_pixels(tiny)
   known = masks < 0.5
   np.testing.assert_array_equal(out["inpainted"][0][np.broadcast_to(known, frames.shape)],
                                 frames[np.broadcast_to(known, frames.shape)])
-  rows = video_evaluation.load_sequence_models(models=models, entries=[], window=3, overlap=1, latent_smoothing=1)
-  assert [r.label for r in rows] == ["M_z", "M_z + z smoothing"] and rows[1].inpainter.latent_smoothing == 1
+  rows = video_evaluation.load_sequence_models(models=models, entries=[], window=3, overlap=1, latent_smoothing=[1, 2])
+  assert [r.label for r in rows] == ["M_z", "M_z + z smoothing x1", "M_z + z smoothing x2"]
+  assert [r.inpainter.latent_smoothing for r in rows] == [0, 1, 2]
   with pytest.raises(InputError, match=r"--latent_smoothing=-1"):
     video_inference.make_video_inpainter(models, latent_smoothing=-1)
 
