@@ -112,6 +112,13 @@ SECTIONS = (
               "Eq. 6: its G and D saw all 60,000 training-file images, its P was trained with the earlier "
               "normalisation and λ1, λ2, and its refiner with the earlier hole-shaped-drop share. The two rows "
               "are therefore not trained alike; they are shown as the models stand until M_{z+S} is retrained."),
+    Section(
+        title="M_{z+S} with latent consistency on the validation split (beyond the paper)",
+        path="results/structural_variants_val/results.json", render=_image_table,
+        prose="The bundled M_{z+S} P (`single`) and the same P trained 4,000 steps more with the latent-"
+              "consistency term that the shipped M_z uses (`configs/fashion_mnist32_silhouette_prior_latent.py`, "
+              "`single [latent]`). The M_{z+S} G, D and refiner predate the validation split (their G saw "
+              "these images), so this only compares the two P's; the bundled M_{z+S} P stays as it is."),
     Section(title="Fig. 4: the face keypoint refiner", path="results/landmark_curves/landmark_curves.json",
             render=_landmark_curves),
     Section(title="Table 3 pattern on moving Fashion-MNIST, fixed holes",
