@@ -107,7 +107,8 @@ SECTIONS = (
     Section(
         title="Table 1, M_z and M_{z+S} (silhouette prior) on the same test images",
         path="results/table1_structural_fashion_mnist32/results.json", render=_image_table,
-        prose="M_z is the bundled `hub_modules/fashion_mnist32`; M_{z+S} is `hub_modules/fashion_mnist32_silhouette`, "
+        prose="M_z is the bundled `hub_modules/fashion_mnist32` with its default P (the latent-consistency P chosen "
+              "on val); M_{z+S} is `hub_modules/fashion_mnist32_silhouette`, "
               "whose G, D, refiner and P predate the held-out validation split and the per-known-pixel Eq. 4 / "
               "Eq. 6: its G and D saw all 60,000 training-file images, its P was trained with the earlier "
               "normalisation and λ1, λ2, and its refiner with the earlier hole-shaped-drop share. The two rows "
