@@ -81,7 +81,7 @@ def warm_start_frame_encoder(model: keras.Model, frame_config: prior_lib.PriorPr
   if os.path.isfile(os.path.join(path, "saved_model.pb")):
     read_from = hub.read_prior_predictor_weights(source, path, generator_path=generator_path, flag=flag)
   else:
-    read_from = prior.warm_start(source, path)
+    read_from = prior.warm_start(source, path, p_config=frame_config)
   encoder = sequence_lib.frame_encoder_of(model)
   for layer in encoder.layers:
     if layer.weights:

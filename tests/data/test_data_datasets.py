@@ -540,7 +540,7 @@ def test_skimage_source_is_the_centre_crops_of_the_photographs():
 
 @pytest.mark.parametrize("source", ["cifar", "Fashion_MNIST", "tfds", "tfds:", ""])
 def test_unknown_source_is_an_error_never_a_fallback(source, tmp_path):
-  expected = (r"^source=.*: unknown source, choose one of fashion_mnist, folder, celeba, cars, svhn, imagenet, "
+  expected = (r"^source=.*: unknown source, choose one of fashion_mnist, moving_fashion_mnist_frames, folder, celeba, cars, svhn, imagenet, "
               r"skimage, tfds:<name>$")
   with pytest.raises(InputError, match=expected):
     datasets.make_image_dataset(source=source, data_dir=str(tmp_path), split="train", resolution=32,
@@ -550,7 +550,7 @@ def test_unknown_source_is_an_error_never_a_fallback(source, tmp_path):
 
 
 def test_every_table_entry_is_complete():
-  assert set(datasets.SOURCES) == {"fashion_mnist", "folder", "celeba", "cars", "svhn", "imagenet", "skimage", "tfds"}
+  assert set(datasets.SOURCES) == {"fashion_mnist", "moving_fashion_mnist_frames", "folder", "celeba", "cars", "svhn", "imagenet", "skimage", "tfds"}
   for name, entry in datasets.SOURCES.items():
     assert callable(entry.build) and callable(entry.count), name
     assert entry.splits is None or set(entry.splits) <= set(datasets.SPLITS), name
