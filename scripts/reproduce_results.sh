@@ -75,13 +75,24 @@ for motion in fixed moving; do
     --sequence_models="M_{z+S+L}=hub_modules/fashion_mnist32_silhouette/sequence_prior" \
     --output_dir="$out/table3_structural_moving_fashion_mnist32_$motion" > /dev/null
 done
+moving_models="per-frame=hub_modules/moving_fashion_mnist32/sequence_prior_per_frame,M_{z+L}=hub_modules/moving_fashion_mnist32/sequence_prior"
+step "Latent smoothing on $clips validation clips: k chosen here"
+"$PY" -m binaries.evaluate --sequences --split=val --num_clips="$clips" --mask_motion=moving \
+  --model_dir=hub_modules/moving_fashion_mnist32 --noper_frame_row --latent_smoothing=1,2,4 \
+  --sequence_models="$moving_models" --output_dir="$out/latent_smoothing_val" > /dev/null
 for motion in fixed moving; do
   step "Table 3 with the clip frames' G: M_{z+L} vs the same-data per-frame model, $motion holes"
   "$PY" -m binaries.evaluate --sequences --num_clips="$clips" --mask_motion="$motion" \
-    --model_dir=hub_modules/moving_fashion_mnist32 --noper_frame_row \
-    --sequence_models="per-frame=hub_modules/moving_fashion_mnist32/sequence_prior_per_frame,M_{z+L}=hub_modules/moving_fashion_mnist32/sequence_prior" \
-    --output_dir="$out/table3_moving_generator_$motion" > /dev/null
+    --model_dir=hub_modules/moving_fashion_mnist32 --noper_frame_row --latent_smoothing=1 \
+    --sequence_models="$moving_models" --output_dir="$out/table3_moving_generator_$motion" > /dev/null
 done
+if [ -d runs/fmnist32_silhouette_prior_latent/export/prior_predictor ]; then
+  step "M_{z+S} with latent consistency on $n_iter validation images"
+  "$PY" -m binaries.evaluate --split=val --num_images="$n_iter" --batch_size=250 --methods=single \
+    --model_dir=hub_modules/fashion_mnist32_silhouette --structural_prior=silhouette \
+    --prior_predictors=latent=runs/fmnist32_silhouette_prior_latent/export/prior_predictor \
+    --output_dir="$out/structural_variants_val" > /dev/null
+fi
 step "Table 4 and GAN throughput"
 "$PY" -m binaries.benchmark "${bench[@]}" --output_dir="$out/benchmark" > /dev/null
 if [ "$skip_sweep" = 0 ]; then
