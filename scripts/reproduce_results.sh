@@ -31,7 +31,7 @@ if [ "$quick" = 1 ]; then
   grid=(--lambda_realism=0,0.03 --lambda_gradient=1); smoke=":smoke"; refiner_images=10
 else
   root="."; n_all=10000; n_iter=1000; clips=200; sweep_steps=1000; sweep_images=1000
-  bench=(--suites=gan_training,inference_table4 --max_iterative_seconds=240 --num_candidates=1,8)
+  bench=(--suites=gan_training,inference_table4 --max_iterative_seconds=240)
   grid=(--lambda_realism=0,0.003,0.03 --lambda_gradient=0,1); smoke=""; refiner_images=1000
 fi
 out="$root/results"
@@ -95,6 +95,10 @@ if [ -d runs/fmnist32_silhouette_prior_latent/export/prior_predictor ]; then
 fi
 step "Table 4 and GAN throughput"
 "$PY" -m binaries.benchmark "${bench[@]}" --output_dir="$out/benchmark" > /dev/null
+step "Speed of one z vs K = 8 candidates at 64 px"
+"$PY" -m binaries.benchmark --suites=inference_table4 --resolutions=64 --inference_batch_sizes=1,64 \
+  --num_candidates=1,8 --max_iterative_seconds="$([ "$quick" = 1 ] && echo 5 || echo 60)" \
+  --output_dir="$out/benchmark_candidates" > /dev/null
 if [ "$skip_sweep" = 0 ]; then
   suffix="$([ "$quick" = 1 ] && echo _quick)"
   step "λ sweep on the validation split (two seeds)"

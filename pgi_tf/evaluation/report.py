@@ -149,6 +149,11 @@ SECTIONS = (
     Section(title="Speed (`binaries/benchmark.py`: Table 4, and GAN training throughput where the JSON holds it)",
             path="results/benchmark/benchmark.json",
             render=_benchmark_table),
+    Section(title="Speed of the one-pass variants at 64 px: one z (shipped P) vs K = 8 candidates",
+            path="results/benchmark_candidates/benchmark.json", render=_benchmark_table,
+            prose="Table 4's timing at 64 px for a P with one head (the shipped latent-consistency P and the "
+                  "paper's P share this network) and with 8 candidate heads (all 8 through G in one batch), "
+                  "each against the iterative search in the same run."),
     Section(title="λ1, λ2 of Eq. 7 on the validation split", path="results/sweep_lambdas/results.json",
             render=_lambda_sweep,
             prose="P trained against the bundled G and D (which never saw the validation images) once per grid "
