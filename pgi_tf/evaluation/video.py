@@ -112,7 +112,7 @@ def load_sequence_models(*, models: loading.Models, entries: Sequence[str], wind
   plain_rows = list(rows)
   for passes in latent_smoothing:
     rows += [SequenceModel(label=f"{row.label} + z smoothing x{passes}", z_from=f"{row.z_from}, z smoothed x{passes}",
-                           inpainter=_smoothed_copy(row.inpainter, passes))
+                           inpainter=row.inpainter.with_latent_smoothing(passes))
              for row in plain_rows if passes > 0]
   labels = [row.label for row in rows]
   duplicate = next((label for label in labels if labels.count(label) > 1), None)
@@ -122,13 +122,6 @@ def load_sequence_models(*, models: loading.Models, entries: Sequence[str], wind
     raise InputError(f"{flag}: nothing to evaluate (the model has no prior_predictor/ and no sequence "
                      "prior was given)")
   return rows
-
-
-def _smoothed_copy(inpainter: video_inference.VideoInpainter, passes: int) -> video_inference.VideoInpainter:
-  return video_inference.VideoInpainter(
-      generator=inpainter.generator, z_dim=inpainter.z_dim, sequence_prior=inpainter.sequence_prior,
-      prior_predictor=inpainter.prior_predictor, window=inpainter.window, overlap=inpainter.overlap,
-      structural_prior=inpainter.structural_prior, policy=inpainter.policy, latent_smoothing=passes)
 
 
 def evaluation_clips(*, num_clips: int, num_frames: int, resolution: int, seed: int, motion: str,

@@ -7,14 +7,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import keras
 import tensorflow as tf
 
-from pgi_tf.errors import InputError
-from pgi_tf.hub.modules import METADATA_FILENAME, read_metadata, save_module
+from pgi_tf.hub.modules import FrozenSavedModel, load_saved_model_of_kind, save_module
 
 KIND = "class_predictor"
 SIGNATURE = "serving_default"
@@ -42,7 +40,7 @@ def export_class_predictor(model: keras.Model, path: str, *, metadata: dict[str,
   save_module(module, path, metadata, signatures={SIGNATURE: module.serving_default})
 
 
-class ClassPredictor:
+class ClassPredictor(FrozenSavedModel):
   """A loaded class predictor: frozen (no attribute can be set, no variable is trainable).
 
   `predictor(masked_images, masks)` -> float32 logits [N, num_classes]; works eagerly and
@@ -51,21 +49,11 @@ class ClassPredictor:
   """
 
   def __init__(self, module, metadata: dict[str, Any], path: str):
-    object.__setattr__(self, "_module", module)
-    object.__setattr__(self, "_function", module.signatures[SIGNATURE])
-    object.__setattr__(self, "metadata", dict(metadata))
-    object.__setattr__(self, "path", path)
-
-  def __setattr__(self, name, value):
-    raise AttributeError(f"ClassPredictor is frozen: cannot set {name}")
+    super().__init__(module, metadata, path, signature=SIGNATURE)
 
   @property
   def num_classes(self) -> int:
     return int(self.metadata["num_classes"])
-
-  @property
-  def resolution(self) -> int:
-    return int(self.metadata["resolution"])
 
   def __call__(self, masked_images, masks) -> tf.Tensor:
     return self._function(masked_images=tf.cast(masked_images, tf.float32),
@@ -77,16 +65,6 @@ class ClassPredictor:
 
 def load_class_predictor(path: str, *, flag: str = "--class_predictor") -> ClassPredictor:
   """Loads an export of `train` (export/class_predictor); one-line InputError otherwise."""
-  if not os.path.isdir(path):
-    raise InputError(f"{flag}={path}: no such module directory")
-  metadata = read_metadata(path)
-  if metadata is None or metadata.get("kind") != KIND:
-    found = "no " + METADATA_FILENAME if metadata is None else f"kind {metadata.get('kind')!r}"
-    raise InputError(f"{flag}={path}: not a class predictor exported by pgi_tf ({found})")
-  try:
-    module = tf.saved_model.load(path)
-  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    raise InputError(f"{flag}={path}: cannot load SavedModel ({type(error).__name__})") from None
-  if SIGNATURE not in module.signatures:
-    raise InputError(f"{flag}={path}: SavedModel has no {SIGNATURE} signature")
+  module, metadata = load_saved_model_of_kind(path, kind=KIND, signature=SIGNATURE, flag=flag,
+                                              noun="class predictor")
   return ClassPredictor(module, metadata, path)

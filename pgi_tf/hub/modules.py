@@ -197,3 +197,39 @@ def module_fingerprint(path: str) -> str:
   return digest.hexdigest()[:16]
 
 
+
+
+class FrozenSavedModel:
+  """A loaded pgi_tf SavedModel behind one signature, frozen: no attribute can be set and no
+  variable is trainable. Keeps the SavedModel alive as long as this object lives. Subclasses
+  (the class predictor, the regression peer) add their __call__."""
+
+  def __init__(self, module, metadata: dict, path: str, *, signature: str):
+    object.__setattr__(self, "_module", module)
+    object.__setattr__(self, "_function", module.signatures[signature])
+    object.__setattr__(self, "metadata", dict(metadata))
+    object.__setattr__(self, "path", path)
+
+  def __setattr__(self, name, value):
+    raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name}")
+
+  @property
+  def resolution(self) -> int:
+    return int(self.metadata["resolution"])
+
+
+def load_saved_model_of_kind(path: str, *, kind: str, signature: str, flag: str, noun: str):
+  """(SavedModel, metadata) of a pgi_tf export of `kind` with `signature`; one-line InputError otherwise."""
+  if not os.path.isdir(path):
+    raise InputError(f"{flag}={path}: no such module directory")
+  metadata = read_metadata(path)
+  if metadata is None or metadata.get("kind") != kind:
+    found = "no " + METADATA_FILENAME if metadata is None else f"kind {metadata.get('kind')!r}"
+    raise InputError(f"{flag}={path}: not a {noun} exported by pgi_tf ({found})")
+  try:
+    module = tf.saved_model.load(path)
+  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
+    raise InputError(f"{flag}={path}: cannot load SavedModel ({type(error).__name__})") from None
+  if signature not in module.signatures:
+    raise InputError(f"{flag}={path}: SavedModel has no {signature} signature")
+  return module, metadata

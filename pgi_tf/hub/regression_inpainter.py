@@ -7,14 +7,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import keras
 import tensorflow as tf
 
-from pgi_tf.errors import InputError
-from pgi_tf.hub.modules import METADATA_FILENAME, read_metadata, save_module
+from pgi_tf.hub.modules import FrozenSavedModel, load_saved_model_of_kind, save_module
 
 KIND = "regression_inpainter"
 SIGNATURE = "serving_default"
@@ -41,21 +39,11 @@ def export_regression_inpainter(model: keras.Model, path: str, *, metadata: dict
   save_module(module, path, {**metadata, "kind": KIND}, signatures={SIGNATURE: module.serving_default})
 
 
-class RegressionInpainter:
+class RegressionInpainter(FrozenSavedModel):
   """A loaded regression inpainter, frozen: `inpainter(masked_images, masks)` -> images [N, R, R, C]."""
 
   def __init__(self, module, metadata: dict[str, Any], path: str):
-    object.__setattr__(self, "_module", module)
-    object.__setattr__(self, "_function", module.signatures[SIGNATURE])
-    object.__setattr__(self, "metadata", dict(metadata))
-    object.__setattr__(self, "path", path)
-
-  def __setattr__(self, name, value):
-    raise AttributeError(f"RegressionInpainter is frozen: cannot set {name}")
-
-  @property
-  def resolution(self) -> int:
-    return int(self.metadata["resolution"])
+    super().__init__(module, metadata, path, signature=SIGNATURE)
 
   @property
   def channels(self) -> int:
@@ -68,16 +56,6 @@ class RegressionInpainter:
 
 def load_regression_inpainter(path: str, *, flag: str = "--regression_inpainter") -> RegressionInpainter:
   """Loads an export of `pgi_tf.train.regression_inpainter`; one-line InputError otherwise."""
-  if not os.path.isdir(path):
-    raise InputError(f"{flag}={path}: no such module directory")
-  metadata = read_metadata(path)
-  if metadata is None or metadata.get("kind") != KIND:
-    found = "no " + METADATA_FILENAME if metadata is None else f"kind {metadata.get('kind')!r}"
-    raise InputError(f"{flag}={path}: not a regression inpainter exported by pgi_tf ({found})")
-  try:
-    module = tf.saved_model.load(path)
-  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    raise InputError(f"{flag}={path}: cannot load SavedModel ({type(error).__name__})") from None
-  if SIGNATURE not in module.signatures:
-    raise InputError(f"{flag}={path}: SavedModel has no {SIGNATURE} signature")
+  module, metadata = load_saved_model_of_kind(path, kind=KIND, signature=SIGNATURE, flag=flag,
+                                              noun="regression inpainter")
   return RegressionInpainter(module, metadata, path)

@@ -26,19 +26,17 @@ def count(z) -> int:
   return 1 if z.shape.rank == 2 else int(z.shape[1])
 
 
-def flatten(z: tf.Tensor) -> tf.Tensor:
-  """[N, K, d] -> [N * K, d] (example-major)."""
-  return tf.reshape(z, [-1, z.shape[-1]])
+def flatten(values: tf.Tensor) -> tf.Tensor:
+  """[N, K, ...] -> [N * K, ...] (example-major); static trailing sizes stay static (G's z_dim)."""
+  tail = values.shape[2:]
+  if tail.is_fully_defined():
+    return tf.reshape(values, [-1, *tail.as_list()])
+  return tf.reshape(values, tf.concat([[-1], tf.shape(values)[2:]], axis=0))
 
 
 def repeat(values, k: int):
   """[N, ...] -> [N * K, ...]: each example repeated K times in a row; None stays None."""
   return None if values is None else tf.repeat(values, k, axis=0)
-
-
-def flatten_images(values: tf.Tensor) -> tf.Tensor:
-  """[N, K, ...] -> [N * K, ...] (example-major)."""
-  return tf.reshape(values, tf.concat([[-1], tf.shape(values)[2:]], axis=0))
 
 
 def unflatten(values: tf.Tensor, k: int) -> tf.Tensor:

@@ -134,7 +134,7 @@ class Inpainter:
         decay=conditioning.training_decay(self.prior_predictor))
     generated, z_best = candidates.choose(all_generated, scores), candidates.choose(z, scores)
     k = candidates.count(z)
-    ordered = candidates.flatten_images(candidates.order(all_generated, scores))
+    ordered = candidates.flatten(candidates.order(all_generated, scores))
     all_inpainted = compose(images=candidates.repeat(images, k), masks=candidates.repeat(masks, k),
                             generated_images=ordered)
     return (compose(images=images, masks=masks, generated_images=generated), generated, z_best,

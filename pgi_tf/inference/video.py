@@ -51,6 +51,7 @@ Folder in, folder out (`inpaint_clips`, what `binaries/inpainting.py --video` do
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from typing import Callable, Sequence
@@ -81,6 +82,14 @@ def smooth_latents(z: np.ndarray, passes: int) -> np.ndarray:
     take = lambda start: np.take(padded, np.arange(start, start + length), axis=time_axis)  # noqa: E731
     z = 0.25 * take(0) + 0.5 * take(1) + 0.25 * take(2)
   return z
+
+
+def _checked_latent_smoothing(passes: int, structural_prior) -> int:
+  if passes < 0:
+    raise InputError(f"--latent_smoothing={passes}: must be >= 0")
+  if passes and structural_prior is not None:
+    raise InputError("--latent_smoothing: not with a structural prior (G(z, S) would need S smoothed too)")
+  return int(passes)
 
 
 DEFAULT_PER_FRAME_WINDOW = 8  # per-frame mode: frames per window (only batches the work)
@@ -140,12 +149,14 @@ class VideoInpainter:
     if not 0 <= overlap < window:
       raise InputError(f"--overlap={overlap}: must be in 0..{window - 1} (window {window})")
     self.window, self.overlap = int(window), int(overlap)
-    if latent_smoothing < 0:
-      raise InputError(f"--latent_smoothing={latent_smoothing}: must be >= 0")
-    if latent_smoothing and structural_prior is not None:
-      raise InputError("--latent_smoothing: not with a structural prior (G(z, S) would need S smoothed too)")
-    self.latent_smoothing = int(latent_smoothing)
+    self.latent_smoothing = _checked_latent_smoothing(latent_smoothing, structural_prior)
     self._compiled = None
+
+  def with_latent_smoothing(self, passes: int) -> "VideoInpainter":
+    """The same inpainter with `passes` of latent smoothing; it shares the compiled window function."""
+    smoothed = copy.copy(self)
+    smoothed.latent_smoothing = _checked_latent_smoothing(passes, self.structural_prior)
+    return smoothed
 
   @property
   def temporal(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
-from pgi_tf.losses._common import _as_float32, _check_mask_shape, _per_example_logits
+from pgi_tf.losses._common import _as_float32, _check_mask_shape, _known_mean, _per_example_logits
 
 # --------------------------------------------------------------------------------------------
 # Eq. 3: spatially adaptive contextual weights (exact L1 distance transform, in-graph)
@@ -169,15 +169,6 @@ def contextual_loss(*, target_images, generated_images, weights, masks) -> tf.Te
   difference = tf.abs(_as_float32(target_images) - _as_float32(generated_images))
   known = tf.cast(_as_float32(masks) <= 0.5, tf.float32)
   return _known_mean(_as_float32(weights) * difference, known * tf.ones_like(difference))
-
-
-def _known_mean(values: tf.Tensor, known: tf.Tensor) -> tf.Tensor:
-  """Per-example sum of `values` over the entries where `known` is 1, divided by their count.
-
-  `values` must already be 0 where `known` is 0. An example with no known entry gives 0."""
-  total = tf.reduce_sum(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
-  count = tf.reduce_sum(tf.reshape(known, [tf.shape(known)[0], -1]), axis=1)
-  return total / tf.maximum(count, 1.0)
 
 
 def photo_realism_loss(*, fake_logits) -> tf.Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from pgi_tf.losses._common import _as_float32
+from pgi_tf.losses._common import _as_float32, _known_mean
 
 
 def hole_l1_loss(*, images, outputs, masks) -> tf.Tensor:
@@ -20,7 +20,5 @@ def hole_l1_loss(*, images, outputs, masks) -> tf.Tensor:
     images: I, [N, H, W, C]; outputs: F(I_d, M), [N, H, W, C]; masks: M, [N, H, W, 1], 1 on the hole.
   """
   hole = tf.cast(_as_float32(masks) > 0.5, tf.float32)
-  difference = hole * tf.abs(_as_float32(images) - _as_float32(outputs))
-  total = tf.reduce_sum(tf.reshape(difference, [tf.shape(difference)[0], -1]), axis=1)
-  count = tf.reduce_sum(tf.reshape(hole * tf.ones_like(difference), [tf.shape(difference)[0], -1]), axis=1)
-  return total / tf.maximum(count, 1.0)
+  difference = tf.abs(_as_float32(images) - _as_float32(outputs))
+  return _known_mean(hole * difference, hole * tf.ones_like(difference))

@@ -249,11 +249,10 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
             "class": lambda: conditioning_lib.class_conditions(labels, num_classes),
             "structural": lambda: structural_prior(masked_images, hole_masks)}[conditioning]()
 
-  def generate(masked_images, hole_masks, labels=None, training=False):
+  def generate(masked_images, hole_masks, conditions, training=False):
     """G(P(I_d, M)) for M_z, G(P(I_d, M, S), S) for M_{z+S}, G(P(I_d, M, y), y) for a
-    class-conditional BigGAN; and D's logits on it (D sees S, never y: critics are unconditional).
-    A K-candidate P gives its best candidate (Eq. 4)."""
-    conditions = condition_vectors(masked_images, hole_masks, labels)
+    class-conditional BigGAN (`conditions` from condition_vectors); and D's logits on it (D sees S,
+    never y: critics are unconditional). A K-candidate P gives its best candidate (Eq. 4)."""
     generated, _ = conditioning_lib.fill(predictor, generator, masked_images, hole_masks, conditions,
                                          training=training, decay=decay)
     fake_logits = None if discriminator is None else conditioning_lib.discriminate(
@@ -296,11 +295,12 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     weights = losses.contextual_weights(hole_masks, decay=decay)
 
     def loss_parts():
-      conditions = condition_vectors(masked_images, hole_masks, labels) if num_candidates > 1 or lambda_latent else None
+      # S (or y) once per step: P's losses and the latent term use the same conditions.
+      conditions = condition_vectors(masked_images, hole_masks, labels)
       if num_candidates > 1:
         parts = candidate_losses(masked_images, hole_masks, weights, conditions)
       else:
-        generated, fake_logits = generate(masked_images, hole_masks, labels, training=True)
+        generated, fake_logits = generate(masked_images, hole_masks, conditions, training=True)
         parts = losses.prior_losses(images_or_masked=masked_images, generated_images=generated,
                                     masks=hole_masks, fake_logits=fake_logits, weights=weights,
                                     lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
@@ -323,7 +323,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   def write_samples(at_step: int) -> str:
     """Rows of (masked | G(P(I_d)) | Eq. 8 output | original)."""
     masked = (1.0 - grid_masks) * grid_images + grid_masks  # holes shown white
-    generated, _ = generate((1.0 - grid_masks) * grid_images, grid_masks, grid_labels)
+    grid_masked = (1.0 - grid_masks) * grid_images
+    generated, _ = generate(grid_masked, grid_masks, condition_vectors(grid_masked, grid_masks, grid_labels))
     inpainted = (1.0 - grid_masks) * grid_images + grid_masks * generated
     quads = np.stack([masked, generated, inpainted, grid_images], axis=1)
     grid = visualize.make_grid(quads.reshape((-1, *quads.shape[2:])), columns=8)

@@ -67,12 +67,17 @@ def test_k_head_p_has_k_outputs_and_spread_heads_keeps_head_zero():
   assert np.all(np.abs(z_many) < 1.0)  # every candidate is in U[-1, 1]'s support
 
 
-def test_inpainter_pastes_the_best_candidate_and_returns_all_in_order(tiny, tmp_path):
+def _three_candidate_models(tiny, tmp_path):
+  """A 3-head P spread from a tiny one-head P, exported for the tiny G, and the model set using it."""
   many = prior_lib.build_prior_predictor(dataclasses.replace(tiny_models.PRIOR_CONFIG, num_candidates=3))
   prior_lib.spread_heads(tiny_models.build_tiny_prior_predictor(seed=5), many, bias_spread=1.0)
   path = str(tmp_path / "prior_predictor_k3")
   tiny_models.export_tiny_prior_predictor(many, path, generator_path=tiny.generator, num_candidates=3)
-  models = loading.load_models(model_dir=tiny.model_dir, prior_predictor=path)
+  return many, loading.load_models(model_dir=tiny.model_dir, prior_predictor=path)
+
+
+def test_inpainter_pastes_the_best_candidate_and_returns_all_in_order(tiny, tmp_path):
+  many, models = _three_candidate_models(tiny, tmp_path)
   inpainter = loading.make_inpainter(models)
   assert inpainter.num_candidates == 3
   rng = np.random.default_rng(2)
@@ -106,11 +111,7 @@ def test_inpainter_pastes_the_best_candidate_and_returns_all_in_order(tiny, tmp_
 def test_folder_front_end_writes_the_candidates_best_first(tiny, tmp_path):
   from pgi_tf.errors import InputError
   from pgi_tf.inference import folders
-  many = prior_lib.build_prior_predictor(dataclasses.replace(tiny_models.PRIOR_CONFIG, num_candidates=3))
-  prior_lib.spread_heads(tiny_models.build_tiny_prior_predictor(seed=5), many, bias_spread=1.0)
-  path = str(tmp_path / "prior_predictor_k3")
-  tiny_models.export_tiny_prior_predictor(many, path, generator_path=tiny.generator, num_candidates=3)
-  models = loading.load_models(model_dir=tiny.model_dir, prior_predictor=path)
+  many, models = _three_candidate_models(tiny, tmp_path)
   rng = np.random.default_rng(0)
   for name in ("a", "b"):
     tiny_models.write_png(str(tmp_path / "in" / f"{name}.png"), rng.integers(0, 256, (16, 16)))
