@@ -3,56 +3,196 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # binaries speak through absl logging
 
+
+
+def _import_tensorflow_quietly() -> None:
+  """TensorFlow's C++ start-up lines (oneDNN notice, CUDA stub probing on machines without a GPU)
+  are written to file descriptor 2 before TF_CPP_MIN_LOG_LEVEL applies; they would turn every
+  one-line error into several. Import TensorFlow and look for devices with fd 2 pointed at
+  /dev/null, then restore it (Python errors raised here still reach the caller)."""
+  saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+  os.dup2(devnull, 2)
+  try:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    tf.config.list_physical_devices()
+  finally:
+    os.dup2(saved, 2)
+    os.close(saved)
+    os.close(devnull)
+
+
+if os.environ.get("PGI_TF_VERBOSE_STARTUP") != "1":
+  _import_tensorflow_quietly()
+
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from pgi_tf import config_checks  # noqa: E402
+from pgi_tf import files  # noqa: E402
 from pgi_tf.errors import InputError  # noqa: E402
 
 EXIT_BAD_INPUT = 2
 
+_OVERWRITE = flags.DEFINE_boolean(
+    "overwrite", False, "Write into a non-empty --output_dir / --export_dir that holds files this program did "
+    "not write (they may be replaced). Outputs never go into an input or mask folder, with or without it.")
+_DETERMINISTIC = flags.DEFINE_boolean(
+    "deterministic", False, "Turn on TensorFlow op determinism (tf.config.experimental.enable_op_determinism): "
+    "with config.seed, the same command gives bit-identical results, also after a kill and resume; slower.")
+
 
 def _fail(message: str) -> None:
+  import tqdm  # pylint: disable=import-outside-toplevel
+  if any(True for _ in getattr(tqdm.tqdm, "_instances", ())):
+    sys.stderr.write("\n")  # a progress bar holds the current line: the error gets its own
   sys.stderr.write(f"error: {message}\n")
   sys.stderr.flush()
   sys.exit(EXIT_BAD_INPUT)
+
+
+_LOCKED_KEY = re.compile(r'Key "([^"]+)" does not exist and cannot be added since the config is locked')
+_DID_YOU_MEAN = re.compile(r'Did you mean "([^"]+)"(?: instead of "([^"]+)")?')
+_USER_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _config_file_error(text: str) -> str:
+  """The one line worth reading in ml_collections' "Error whilst parsing config file:" + traceback:
+  the exception's last line and the frame of the user's own file (not a library's)."""
+  lines = [line.strip() for line in text.splitlines() if line.strip()]
+  frames = [m for m in _USER_FRAME.finditer(text) if "site-packages" not in m.group(1)]
+  where = f" ({frames[-1].group(1)}:{frames[-1].group(2)})" if frames else ""
+  return f"{lines[-1] if lines else text}{where}"
 
 
 def _parse_flags(argv: list[str]) -> list[str]:
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    _fail(str(e).splitlines()[0])
+    text = str(e)
+    first = text.splitlines()[0]
+    if "Traceback" in text or first.rstrip().endswith(":"):
+      first = f"{first.split(':', 1)[0]}: {_config_file_error(text)}"
+    _fail(first)
   except InputError as e:
     _fail(str(e))
-  except (OSError, SyntaxError, ImportError, AttributeError, TypeError, ValueError) as e:
+  except AttributeError as e:
+    locked, hint = _LOCKED_KEY.search(str(e)), _DID_YOU_MEAN.search(str(e))
+    key = locked.group(1) if locked else (hint.group(2) if hint else None)
+    if key:  # a config file or --config.x.y=... names a key the preset does not have (configs lock them)
+      _fail(f"--config: unknown key {key!r}" + (f" (did you mean {hint.group(1)!r}?)" if hint else "")
+            + "; presets list every key their trainer reads")
+    _fail(f"bad flag value: AttributeError: {_one_line(e)}")
+  except (OSError, SyntaxError, ImportError, TypeError, ValueError) as e:
     # e.g. a --config file that does not exist or does not parse.
-    _fail(f"bad flag value: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    _fail(f"bad flag value: {type(e).__name__}: {_one_line(e)}")
   return argv
 
 
-def run(main) -> None:
-  """app.run(main) with InputError -> `error: <message>` and exit 2."""
+def _one_line(text: str) -> str:
+  lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+  return lines[0] if lines else ""
 
-  def guarded_main(argv):
-    try:
-      return main(argv)
-    except InputError as e:
-      _fail(str(e))
-    except OSError as e:
-      # ml_collections reports a --config file that failed to load lazily, on first use.
-      if "Failed loading config file" not in str(e):
-        raise
+
+def _enable_determinism() -> None:
+  if _DETERMINISTIC.value:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel  (after TF_CPP_MIN_LOG_LEVEL is set)
+    tf.config.experimental.enable_op_determinism()
+
+
+def _check_config_flags() -> None:
+  """Every --config value in range (pgi_tf.config_checks), before any work starts."""
+  for name in list(flags.FLAGS):
+    value = flags.FLAGS[name].value
+    if hasattr(value, "items") and hasattr(value, "lock"):  # an ml_collections ConfigDict
+      config_checks.check_config(value, flag=f"--{name}")
+
+
+# Flags that name what a binary reads: no output may go into (or be) one of these folders.
+INPUT_FLAGS = ("input", "masks", "data_dir", "model_dir", "generator", "discriminator", "prior_predictor",
+               "keypoint_refiner", "class_predictor", "sequence_prior", "regression_inpainter", "landmark_refiner")
+# Files this project writes into an --output_dir: a folder holding one of them is ours to write again.
+RESULT_FILES = ("results.json", "benchmark.json")
+MODULE_MARKER = "pgi_tf_metadata.json"
+
+
+def _flag_value(name: str):
+  return flags.FLAGS[name].value if name in flags.FLAGS else None
+
+
+def _check_output_flags() -> None:
+  """Every output location valid before any work: --output_dir / --workdir a writable folder (made
+  if missing) outside every input folder; a non-empty --output_dir of someone else's refused
+  without --overwrite; --export_dir / --output (a module folder) replaceable only when it is ours."""
+  inputs = {f"--{name}": _flag_value(name) for name in INPUT_FLAGS
+            if isinstance(_flag_value(name), str) and _flag_value(name)}
+  for name in ("output_dir", "workdir"):
+    if name not in flags.FLAGS:
+      continue
+    holder = flags.FLAGS[name]
+    if holder.value is None or (holder.value == "" and holder.default == ""):
+      continue  # optional and unset ("" = the binary's documented fallback)
+    path = files.check_output_dir(holder.value, flag=f"--{name}", inputs=inputs)
+    if name == "output_dir" and not _OVERWRITE.value:
+      entries = [e for e in os.listdir(path) if not e.startswith(files.TEMP_PREFIX)]
+      if entries and not any(marker in entries for marker in RESULT_FILES):
+        raise InputError(f"--output_dir={path}: holds files this program did not write ({sorted(entries)[0]}, ...); "
+                         "choose another folder, or pass --overwrite to write there anyway")
+  for name in ("export_dir", "output"):
+    value = _flag_value(name)
+    if isinstance(value, str) and value:
+      files.check_replaceable_directory(value, flag=f"--{name}", marker=MODULE_MARKER, overwrite=_OVERWRITE.value)
+
+
+def guarded_call(main, argv) -> None:
+  """main(argv) with the library's error types turned into `error: <message>` and exit 2.
+
+  The one place binaries catch errors: InputError (bad flags, files, config values), OSError
+  with a file name (a path that cannot be read or written), FloatingPointError (training or
+  inference met non-finite numbers: the input or a loaded network holds NaN / Inf)."""
+  try:
+    _enable_determinism()
+    _check_config_flags()
+    _check_output_flags()
+    return main(argv)
+  except InputError as e:
+    _fail(str(e))
+  except FloatingPointError as e:
+    _fail(f"non-finite numbers: {_one_line(e)} (a NaN / Inf in the data, a loaded network or the "
+          "learning rate; lower the learning rate or check the inputs)")
+  except OSError as e:
+    # ml_collections reports a --config file that failed to load lazily, on first use.
+    if "Failed loading config file" in str(e):
       details = [line.strip() for line in str(e).splitlines() if line.strip()][2:4]
       _fail("--config: cannot load the config file: " + " ".join(details))
-    except KeyboardInterrupt:
-      sys.stderr.write("interrupted: the last checkpoint is intact; run the same command to resume\n")
-      sys.exit(130)
+    if e.filename is None:
+      raise
+    _fail(f"{e.filename}: {e.strerror or _one_line(e)}")
+  except KeyboardInterrupt:
+    sys.stderr.write("interrupted: the last checkpoint is intact; run the same command to resume\n")
+    sys.exit(130)
 
-  app.run(guarded_main, flags_parser=_parse_flags)
+
+def run(main) -> None:
+  """app.run(main) with bad input -> `error: <message>` and exit 2 (guarded_call)."""
+  app.run(lambda argv: guarded_call(main, argv), flags_parser=_parse_flags)
+
+
+def invoke(main, argv: list[str]) -> int:
+  """Runs a binary's main in this process as `python -m binary argv[1:]` would, and returns its
+  exit code: for tests that are about flags and files, not about the process boundary (the fuzz
+  suite). Flags are parsed afresh (call under absl's flagsaver to restore them)."""
+  flags.FLAGS.unparse_flags()
+  try:
+    remaining = _parse_flags(list(argv))
+    guarded_call(main, remaining)
+  except SystemExit as e:
+    return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+  return 0
 
 
 def define_gan_flags(names=("generator", "discriminator", "photo_realism")) -> dict:

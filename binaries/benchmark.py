@@ -23,13 +23,15 @@ from pgi_tf.errors import InputError
 
 _SUITES = flags.DEFINE_list("suites", ["gan_training"], f"Any of {sorted(benchmarks.SUITES)}.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "benchmarks", "Where benchmark.json / benchmark.md go.")
-_STEPS = flags.DEFINE_integer("steps", 10, "Timed repetitions per row (after warm-up).")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Batch size for gan_training.")
+_STEPS = flags.DEFINE_integer("steps", 10, "Timed repetitions per row (after warm-up).", lower_bound=1)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Batch size for gan_training.", lower_bound=1)
 _WIDTH_SCALE = flags.DEFINE_float("width_scale", 1.0, "Scales the DCGAN widths (smoke runs use 0.125).")
+flags.register_validator("width_scale", lambda v: v > 0, "must be > 0")
 _RESOLUTIONS = flags.DEFINE_list("resolutions", None, "Overrides each suite's resolutions, e.g. 32,64.")
 _INFERENCE_BATCH_SIZES = flags.DEFINE_list("inference_batch_sizes", ["1", "64"], "Table 4 batch sizes.")
 _MAX_ITERATIVE_SECONDS = flags.DEFINE_float(
     "max_iterative_seconds", 600.0, "Longer full searches are timed on fewer steps and scaled (reported).")
+flags.register_validator("max_iterative_seconds", lambda v: v > 0, "must be > 0")
 _NUM_CANDIDATES = flags.DEFINE_list(
     "num_candidates", ["1"], "inference_table4: P's candidate heads K, one set of rows per value (K > 1: all K "
     "through G in one batch, the best pasted; e.g. 1,8).")
@@ -45,16 +47,20 @@ def main(argv):
   unknown = [s for s in _SUITES.value if s not in benchmarks.SUITES]
   if unknown:
     raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(sorted(benchmarks.SUITES))}")
+  resolutions = ({"resolutions": tuple(_main.number_list("resolutions", _RESOLUTIONS.value, int, low=8, high=1024))}
+                 if _RESOLUTIONS.value else {})
+  batch_sizes = tuple(_main.number_list("inference_batch_sizes", _INFERENCE_BATCH_SIZES.value, int, low=1, high=4096))
+  candidate_counts = _main.number_list("num_candidates", _NUM_CANDIDATES.value, int, low=1, high=64)
+  files.check_output_dir(_OUTPUT_DIR.value, flag="--output_dir")
   rows = []
   for suite in _SUITES.value:
-    resolutions = {"resolutions": tuple(int(r) for r in _RESOLUTIONS.value)} if _RESOLUTIONS.value else {}
     if suite == "gan_training":
       rows += benchmarks.gan_training_throughput(batch_size=_BATCH_SIZE.value, steps=_STEPS.value,
                                                  width_scale=_WIDTH_SCALE.value, **resolutions)
     if suite == "inference_table4":
-      for k in _main.number_list("num_candidates", _NUM_CANDIDATES.value, int, low=1, high=64):
+      for k in candidate_counts:
         rows += benchmarks.inference_speed(
-            batch_sizes=tuple(int(b) for b in _INFERENCE_BATCH_SIZES.value),
+            batch_sizes=batch_sizes,
             max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
             num_candidates=k, **resolutions)
   record = run.record()

@@ -43,7 +43,7 @@ _MASK_KIND = flags.DEFINE_enum("mask_kind", "square", ["square", "central"],
 _SOURCE = flags.DEFINE_string("source", "fashion_mnist", "Dataset source (pgi_tf.data.datasets.SOURCES).")
 _DATA_DIR = flags.DEFINE_string("data_dir", "", "Dataset directory ('' = the source's default).")
 _SPLIT = flags.DEFINE_string("split", "test", "Held-out split.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Held-out images (the first N of the split).")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Held-out images (the first N of the split).", lower_bound=1)
 _HOLE_RATIOS = flags.DEFINE_list("hole_ratios", ["0.1", "0.4"], "Table 1 hole-to-image ratios.")
 _METHODS = flags.DEFINE_list(
     "methods", list(image_evaluation.DEFAULT_METHODS), f"Methods to compare, of {', '.join(image_evaluation.METHODS)} "
@@ -57,10 +57,10 @@ _PRIOR_PREDICTORS = flags.DEFINE_list(
 _REGRESSION_INPAINTER = flags.DEFINE_string(
     "regression_inpainter", "hub_modules/fashion_mnist32/regression_inpainter",
     "The regression peer's module (binaries/train_regression_inpainter.py), used by --methods=regression.")
-_ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative steps (default 1000; 1500 at >= 128 px).")
-_REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid: steps from P's z.")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 100, "Batch size.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation masks.")
+_ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative steps (default 1000; 1500 at >= 128 px).", lower_bound=1)
+_REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid: steps from P's z.", lower_bound=0)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 100, "Batch size.", lower_bound=1)
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation masks.", lower_bound=0)
 _STRUCTURAL_PRIOR = flags.DEFINE_list(
     "structural_prior", ["auto"], "One model per entry (none = M_z, silhouette = M_{z+S}, auto = the model's "
     "own): none,silhouette compares the bundled M_z and M_{z+S} on the same images and masks.")
@@ -81,14 +81,14 @@ _PER_FRAME_ROW = flags.DEFINE_boolean("per_frame_row", True, "--sequences: inclu
 _LATENT_SMOOTHING = flags.DEFINE_list(
     "latent_smoothing", [], "--sequences: for each k given (e.g. 1,2), every row again with each clip's z smoothed "
     "k times along time ([1/4, 1/2, 1/4]) and G drawn again: a temporal-consistency option beyond the paper.")
-_NUM_CLIPS = flags.DEFINE_integer("num_clips", 50, "--sequences: held-out clips.")
-_NUM_FRAMES = flags.DEFINE_integer("num_frames", 16, "--sequences: frames per clip (FVD uses 16).")
+_NUM_CLIPS = flags.DEFINE_integer("num_clips", 50, "--sequences: held-out clips.", lower_bound=1)
+_NUM_FRAMES = flags.DEFINE_integer("num_frames", 16, "--sequences: frames per clip (FVD uses 16).", lower_bound=2)
 _MASK_MOTION = flags.DEFINE_enum("mask_motion", "fixed", ["fixed", "moving"],
                                  "--sequences: §6.4 rectangles, the same in every frame or drifting.")
 _WINDOW = flags.DEFINE_integer("window", None, "--sequences: frames per window (default: each sequence prior's "
-                               "training window; 8 per frame).")
+                               "training window; 8 per frame).", lower_bound=1)
 _OVERLAP = flags.DEFINE_integer("overlap", None, "--sequences: frames shared by consecutive windows (default "
-                                "window // 2 for the LSTM, 0 per frame).")
+                                "window // 2 for the LSTM, 0 per frame).", lower_bound=0)
 _VIDEO_FD_EXTRACTOR = flags.DEFINE_string(
     "video_fd_extractor", "", "--sequences: video feature extractor for a Fréchet distance: i3d, i3d:<handle or "
     "dir>, savedmodel:<dir>; '' = skip (the I3D weights of the paper's video-FID are not available offline).")
@@ -144,6 +144,7 @@ def sequences_main() -> None:
 
 def main(argv):
   del argv
+  files.check_output_dir(_OUTPUT_DIR.value, flag="--output_dir")
   if _LANDMARK_CURVES.value:
     return landmark_curves_main()
   if _SEQUENCES.value:
@@ -152,10 +153,12 @@ def main(argv):
     ratios = [float(r) for r in _HOLE_RATIOS.value]
     if _HOLE_SIZES.value:
       ratios = [image_evaluation.hole_column(int(v)) for v in _HOLE_SIZES.value]
+    if not _HOLE_SIZES.value and not all(0 < r < 1 for r in ratios):
+      raise ValueError
   except ValueError:
     flag = "--hole_sizes" if _HOLE_SIZES.value else "--hole_ratios"
     values = _HOLE_SIZES.value or _HOLE_RATIOS.value
-    raise InputError(f"{flag}={','.join(values)}: must be numbers like 0.1,0.4 (ratios) or 96,128 (px)") from None
+    raise InputError(f"{flag}={','.join(values)}: must be ratios in (0, 1) like 0.1,0.4, or sides in px like 96,128") from None
   kinds = _STRUCTURAL_PRIOR.value
   if len(kinds) > 1 and (_model_flags.MODEL_DIR.value or _model_flags.GENERATOR.value
                          or _model_flags.PRIOR_PREDICTOR.value):

@@ -41,21 +41,22 @@ _INPUT = flags.DEFINE_string("input", "hub_modules/samples/images", "Image file 
 _MASKS = flags.DEFINE_string("masks", "hub_modules/samples/masks", "Mask PNG or folder; '' with --mask_kind.")
 _MASK_KIND = flags.DEFINE_enum("mask_kind", None, list(masks_lib.MASK_KINDS[:-1]), "Generate masks instead.")
 _HOLE_RATIO = flags.DEFINE_float("hole_ratio", 0.25, "For --mask_kind=ratio (and central).")
-_HOLE_SIZE = flags.DEFINE_integer("hole_size", 0, "For --mask_kind=square/central: side in px (0: half).")
+flags.register_validator("hole_ratio", lambda v: 0 < v < 1, "must be in (0, 1)")
+_HOLE_SIZE = flags.DEFINE_integer("hole_size", 0, "For --mask_kind=square/central: side in px (0: half).", lower_bound=0)
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/inpaint", "Where results go.")
 _STRUCTURAL_PRIOR = flags.DEFINE_enum(
     "structural_prior", "auto", ["auto", *structural.NAMES],
     "M_z (none) or M_{z+S} (§4.2) with this structural prior; must match the model's. auto: the "
     "model's own (bundled M_z when --model_dir is not given).")
 _MODE = flags.DEFINE_enum("mode", "single", ["single", "iterative", "hybrid"], "How z is found.")
-_ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative mode steps (default 1000, 1500 at >= 128 px).")
-_REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid mode: steps of search from P's z.")
+_ITERATIONS = flags.DEFINE_integer("iterations", None, "Iterative mode steps (default 1000, 1500 at >= 128 px).", lower_bound=1)
+_REFINE_STEPS = flags.DEFINE_integer("refine_steps", 100, "Hybrid mode: steps of search from P's z.", lower_bound=0)
 _POISSON = flags.DEFINE_boolean("poisson_blend", False, "Poisson-blend G(z) into the hole (Yeh et al.).")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Images per batch.")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Images per batch.", lower_bound=1)
 _NUM_CANDIDATES = flags.DEFINE_integer(
     "num_candidates", 1, "--mode=single with a K-candidate P (hub_modules/fashion_mnist32/prior_predictor): also "
     "write the best N of its K alternatives per image, best first (candidates/, candidates.png).", lower_bound=1)
-_SEED = flags.DEFINE_integer("seed", 0, "Seed for generated masks and the iterative start.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed for generated masks and the iterative start.", lower_bound=0)
 _VIDEO = flags.DEFINE_boolean(
     "video", False, "Inpaint clips: --input is a folder of clips (frame folders, videos) or one clip, "
     "--masks a folder of per-clip mask folders or '' with --mask_kind=rectangle.")
@@ -64,9 +65,9 @@ _SEQUENCE_PRIOR = flags.DEFINE_string(
     "auto = the model directory's sequence_prior/ when it has one (the bundled models do), else per frame; "
     "'' = per-frame M_z with the model directory's P.")
 _WINDOW = flags.DEFINE_integer("window", None, "--video: frames per window (default: the sequence prior's "
-                               "training window; 8 per frame).")
+                               "training window; 8 per frame).", lower_bound=1)
 _OVERLAP = flags.DEFINE_integer("overlap", None, "--video: frames shared by consecutive windows, the LSTM's "
-                                "burn-in (default window // 2; 0 per frame).")
+                                "burn-in (default window // 2; 0 per frame).", lower_bound=0)
 _LATENT_SMOOTHING = flags.DEFINE_integer(
     "latent_smoothing", 0, "--video: smooth each clip's z this many times along time ([1/4, 1/2, 1/4]) and draw G "
     "again (a temporal-consistency option beyond the paper; see RESULTS.md, Table 3 with the clip-frame G).",
@@ -124,7 +125,7 @@ def main(argv):
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,
       batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value, num_candidates=_NUM_CANDIDATES.value)
-  print(json.dumps({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates")}))
+  print(json.dumps({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates", "settings")}))
 
 
 if __name__ == "__main__":

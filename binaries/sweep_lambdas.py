@@ -32,8 +32,8 @@ _WORKDIR = flags.DEFINE_string("workdir", "", "Where each grid point's P is trai
                                "keep checkpoints out of results/.")
 _LAMBDA_REALISM = flags.DEFINE_list("lambda_realism", ["0", "0.003", "0.03"], "λ1 grid.")
 _LAMBDA_GRADIENT = flags.DEFINE_list("lambda_gradient", ["0", "0.3", "1"], "λ2 grid.")
-_STEPS = flags.DEFINE_integer("steps", 1500, "Training steps per grid point.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 500, "Validation images.")
+_STEPS = flags.DEFINE_integer("steps", 1500, "Training steps per grid point.", lower_bound=1)
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 500, "Validation images.", lower_bound=1)
 _SPLIT = flags.DEFINE_string("split", "val", "Validation split (never the test split).")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "One training run per grid point and seed (seeds the weights, "
                            "data order and masks); two or more show whether the ranking is stable.")

@@ -34,9 +34,9 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep_refiner", "Where tab
 _WORKDIR = flags.DEFINE_string("workdir", "", "Where each variant's f is trained ('' = the output directory).")
 _VALUES = flags.DEFINE_list("values", [], "Values of the swept setting ([] = the kind's defaults).")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "One f per value and seed.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Validation images (faces: at most the 30 LFW val faces).")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Validation images (faces: at most the 30 LFW val faces).", lower_bound=1)
 _SPLIT = flags.DEFINE_string("split", "val", "Validation split (never the test split).")
-_MASK_SEED = flags.DEFINE_integer("mask_seed", 0, "Seed of the evaluation masks.")
+_MASK_SEED = flags.DEFINE_integer("mask_seed", 0, "Seed of the evaluation masks.", lower_bound=0)
 flags.mark_flags_as_required(["config"])
 
 

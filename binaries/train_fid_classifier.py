@@ -19,9 +19,9 @@ from pgi_tf.data import datasets
 from pgi_tf.metrics import extractors
 
 _OUTPUT = flags.DEFINE_string("output", "hub_modules/fashion_mnist32/fid_classifier", "SavedModel directory.")
-_EPOCHS = flags.DEFINE_integer("epochs", 5, "Training epochs over the 55,000 training images.")
-_RESOLUTION = flags.DEFINE_integer("resolution", 32, "Input side in px.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed.")
+_EPOCHS = flags.DEFINE_integer("epochs", 5, "Training epochs over the 55,000 training images.", lower_bound=1)
+_RESOLUTION = flags.DEFINE_integer("resolution", 32, "Input side in px.", lower_bound=8)
+_SEED = flags.DEFINE_integer("seed", 0, "Seed.", lower_bound=0)
 
 
 def main(argv):

@@ -22,9 +22,11 @@ from configs import celeba64
 
 def get_config(arg: str | None = None):
   config = celeba64.get_config(arg)
+  config.unlock()  # this preset adds fields of its own; locked again before it is returned
   config.name = "celeba64_landmarks" + ("_smoke" if arg == "smoke" else "")
   config.model.structural_prior = "landmarks"  # condition_dim = 2 * 68 (pgi_tf.train.gan.condition_dim)
   config.model.landmark_upsample = 1  # dlib's detector finds 64 px aligned faces without more
   config.model.condition_map = ""     # projection D: the silhouette shape map does not apply
   config.train.jit_compile = False    # dlib (tf.numpy_function) cannot be XLA-compiled
+  config.lock()
   return config

@@ -48,6 +48,9 @@ def class_predictor_config() -> ml_collections.ConfigDict:
   config.train.sample_grid_size = 16
   config.train.sample_upscale = 1
   config.train.eval_batch_size = 256
+  # Locked: a key a preset or a config file misspells (c.train.num_step = 5) is an error, not a new
+  # field that nothing reads; presets that add fields do so under config.unlocked().
+  config.lock()
   return config
 
 

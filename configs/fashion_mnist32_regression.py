@@ -46,4 +46,5 @@ def get_config(arg: str | None = None):
     config.train.summary_every = 2
     config.train.sample_every = 2
     config.train.sample_grid_size = 8
+  config.lock()  # a misspelt key in a config file that builds on this preset is an error
   return config

@@ -25,6 +25,7 @@ from configs import prior_defaults
 
 def get_config(arg: str | None = None):
   config = prior_defaults.prior_config()
+  config.unlock()  # this preset adds fields of its own; locked again before it is returned
   config.name = "fashion_mnist32_sequence_prior"
   config.generator = "hub_modules/fashion_mnist32/generator"
   config.discriminator = "hub_modules/fashion_mnist32/discriminator"
@@ -61,4 +62,5 @@ def get_config(arg: str | None = None):
     config.train.batch_size = 4
     config.train.warm_start = ""    # the smoke CNN is narrower than the bundled P
     config.train.sample_clips = 2
+  config.lock()
   return config

@@ -64,6 +64,9 @@ def prior_config() -> ml_collections.ConfigDict:
   config.train.sample_every = 1000
   config.train.sample_grid_size = 16
   config.train.sample_upscale = 3
+  # Locked: a key a preset or a config file misspells (c.train.num_step = 5) is an error, not a new
+  # field that nothing reads; presets that add fields do so under config.unlocked().
+  config.lock()
   return config
 
 

@@ -25,6 +25,7 @@ from configs import prior_defaults
 
 def get_config(arg: str | None = None):
   config = prior_defaults.prior_config()
+  config.unlock()  # this preset adds fields of its own; locked again before it is returned
   config.name = "table2_celebahq256_progan"
   config.generator = "progan-128"         # z 512 ~ N(0, I): P's head is unbounded (identity)
   config.output_resolution = 256          # 128-px module upsampled to the paper's 256
@@ -56,4 +57,5 @@ def get_config(arg: str | None = None):
     config.prior.dense_units = 32
     config.train.batch_size = 8
     config.train.distribution = "default"
+  config.lock()
   return config

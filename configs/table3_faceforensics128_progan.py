@@ -25,6 +25,7 @@ from configs import prior_defaults
 
 def get_config(arg: str | None = None):
   config = prior_defaults.prior_config()
+  config.unlock()  # this preset adds fields of its own; locked again before it is returned
   config.name = "table3_faceforensics128_progan"
   config.generator = "progan-128"
   config.photo_realism = "critic"
@@ -67,4 +68,5 @@ def get_config(arg: str | None = None):
     config.train.batch_size = 4
     config.train.distribution = "default"
     config.train.sample_clips = 2
+  config.lock()
   return config

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -19,6 +20,8 @@ import tempfile
 from typing import Any, Callable, Iterator
 
 import tqdm
+
+from pgi_tf.errors import InputError
 
 TEMP_PREFIX = ".tmp-"
 
@@ -59,6 +62,81 @@ def atomic_path(path: str, *, suffix: str = "") -> Iterator[str]:
       os.remove(tmp)
 
 
+# --------------------------------------------------------------------------- output locations
+
+def _real(path: str) -> str:
+  return os.path.realpath(os.path.abspath(path))
+
+
+def _inside(path: str, folder: str) -> bool:
+  """Whether `path` is `folder` or below it (real paths: symlinks resolved)."""
+  path, folder = _real(path), _real(folder)
+  return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output_dir(path: str, *, flag: str, inputs: dict[str, str] | None = None) -> str:
+  """Checks an output folder before any work starts and creates it; returns it.
+
+  One-line InputError when `path` is empty, is a file, cannot be created or written, or is one of
+  the `inputs` folders ({flag: path}) or inside one: outputs there would overwrite the inputs or be
+  read back as inputs on the next run. Writability is tested by creating and deleting a
+  temporary file (os.access says yes to root for read-only mounts)."""
+  if not path or not path.strip():
+    raise InputError(f"{flag}=: empty; give a folder")
+  for input_flag, input_path in (inputs or {}).items():
+    if input_path and os.path.isdir(input_path) and _inside(path, input_path):
+      raise InputError(f"{flag}={path}: is {'' if _real(path) == _real(input_path) else 'inside '}"
+                       f"{input_flag}={input_path}; outputs would overwrite or mix with the inputs, "
+                       "choose another folder")
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise InputError(f"{flag}={path}: is a file, not a folder")
+  try:
+    os.makedirs(path, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX + "probe.", dir=path)
+    os.close(fd)
+    os.remove(probe)
+  except OSError as e:
+    raise InputError(f"{flag}={path}: cannot write there ({e.strerror or type(e).__name__})") from None
+  return path
+
+
+def check_replaceable_directory(path: str, *, flag: str, marker: str, overwrite: bool = False) -> None:
+  """An export location may be replaced only when it is absent, an empty folder or a folder this
+  program wrote (it holds `marker`); anything else is the user's and is refused (--overwrite to
+  replace it anyway; never a file)."""
+  if not path:
+    raise InputError(f"{flag}=: empty; give a folder")
+  if not os.path.lexists(path):
+    return
+  if not os.path.isdir(path) or os.path.islink(path):
+    raise InputError(f"{flag}={path}: exists and is not a folder; choose another path")
+  entries = [e for e in os.listdir(path) if not e.startswith(TEMP_PREFIX)]
+  if entries and marker not in entries and not overwrite:
+    raise InputError(f"{flag}={path}: holds files this program did not write ({entries[0]}, ...); choose "
+                     "another folder, or pass --overwrite to replace it")
+
+
+def remove_temporaries(folder: str, *, recursive: bool = False) -> int:
+  """Deletes the `.tmp-*` files and folders a killed writer of this module left in `folder` (and
+  below it when recursive); returns how many. Called when the same command starts again."""
+  removed = 0
+  if not os.path.isdir(folder):
+    return 0
+  for root, dirs, names in os.walk(folder):
+    for name in [n for n in names + dirs if n.startswith(TEMP_PREFIX)]:
+      target = os.path.join(root, name)
+      if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target, ignore_errors=True)
+      else:
+        with contextlib.suppress(OSError):
+          os.remove(target)
+      removed += 1
+    dirs[:] = [d for d in dirs if not d.startswith(TEMP_PREFIX)] if recursive else []
+  return removed
+
+
+# --------------------------------------------------------------------------- atomic writes
+
 def write_text(path: str, text: str) -> None:
   """Writes `text` to `path` atomically."""
   with atomic_path(path) as tmp:
@@ -66,9 +144,20 @@ def write_text(path: str, text: str) -> None:
       f.write(text)
 
 
+def finite_json(value: Any) -> Any:
+  """`value` with every NaN / Inf float replaced by None: strict JSON parsers reject NaN."""
+  if isinstance(value, float):
+    return value if math.isfinite(value) else None
+  if isinstance(value, dict):
+    return {k: finite_json(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [finite_json(v) for v in value]
+  return value
+
+
 def write_json(path: str, value: Any, *, indent: int = 2, sort_keys: bool = False) -> None:
-  """Writes `value` as JSON to `path` atomically."""
-  write_text(path, json.dumps(value, indent=indent, sort_keys=sort_keys))
+  """Writes `value` as strict JSON to `path` atomically (NaN / Inf become null)."""
+  write_text(path, json.dumps(finite_json(value), indent=indent, sort_keys=sort_keys, allow_nan=False))
 
 
 def write_directory(path: str, write_fn: Callable[[str], None]) -> None:

@@ -126,6 +126,8 @@ def load_image(path: str, *, channels: int | None = None) -> np.ndarray:
   try:
     with Image.open(path) as image:
       image.load()  # Decodes everything: a truncated file raises here.
+      if image.format not in (None, "PNG", "JPEG"):
+        raise InputError(f"{path}: is a {image.format} file, only PNG and JPEG are supported")
       found = mode_channels(image.mode)
       if found is None:
         raise InputError(f"{path}: unsupported image mode {image.mode!r}")
@@ -245,7 +247,8 @@ def read_split_file(split_file: str, *, directory: str) -> list[str]:
 
 
 def list_image_files(directory: str, *, split_file: str | None = None) -> list[str]:
-  """All .png/.jpg/.jpeg files under `directory` (recursive, case-insensitive), sorted.
+  """All .png/.jpg/.jpeg files under `directory` (recursive, case-insensitive), sorted; hidden files and
+  folders are skipped, and a folder reached twice through symlinks is read once.
 
   With `split_file`, only the files it lists (relative to `directory`, see
   `read_split_file`), also sorted.
@@ -259,10 +262,18 @@ def list_image_files(directory: str, *, split_file: str | None = None) -> list[s
   if split_file is not None:
     return sorted(read_split_file(split_file, directory=directory))
   paths = []
+  # Symlinked folders are followed, each real folder visited once: a link to a parent (a loop)
+  # would otherwise be walked forever. Hidden names (.git, .tmp-* of a killed writer) are skipped.
+  visited = set()
   for root, dirs, files in os.walk(directory, followlinks=True):
-    dirs.sort()
+    real = os.path.realpath(root)
+    if real in visited:
+      dirs[:] = []
+      continue
+    visited.add(real)
+    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
     paths.extend(os.path.abspath(os.path.join(root, name)) for name in files
-                 if _is_image_name(name))
+                 if _is_image_name(name) and not name.startswith("."))
   if not paths:
     raise InputError(f"{directory}: no .png/.jpg/.jpeg images found (searched recursively)")
   return sorted(paths)

@@ -39,6 +39,7 @@ from pgi_tf.errors import InputError
 from pgi_tf.generators.standins import export_standin, read_standin_info
 from pgi_tf.generators.adapters import BigGANAdapter, CompareGANAdapter, CompareGANDiscriminatorAdapter, ProGANAdapter
 from pgi_tf.generators.specs import (BIGGAN_TRUNCATION_RANGE, GENERATORS)
+from google.protobuf import message
 from tensorflow.core.protobuf import saved_model_pb2
 
 # --------------------------------------------------------------------------- inspection
@@ -52,8 +53,13 @@ def read_signatures(path: str) -> dict[str, dict[str, Any]]:
   """
 
   proto = saved_model_pb2.SavedModel()
-  with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-    proto.ParseFromString(f.read())
+  pb_path = os.path.join(path, "saved_model.pb")
+  with open(pb_path, "rb") as f:
+    try:
+      proto.ParseFromString(f.read())
+    except message.DecodeError:
+      raise InputError(f"{pb_path}: damaged SavedModel (the file does not parse; truncated or not a "
+                       "saved_model.pb); export or copy the module again") from None
 
   def shape_of(info):
     if info.tensor_shape.unknown_rank:

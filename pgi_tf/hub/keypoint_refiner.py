@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
-from pgi_tf.hub.modules import FORMAT_VERSION, METADATA_FILENAME, read_metadata, save_module
+from pgi_tf.hub.modules import FORMAT_VERSION, METADATA_FILENAME, check_finite_weights, read_metadata, save_module
 
 SIGNATURE = "serving_default"
 OUTPUT_KEY = "refined"
@@ -89,4 +89,5 @@ def load_keypoint_refiner(path: str, *, flag: str = "--keypoint_refiner") -> Loa
                      f"{str(error).splitlines()[0] if str(error) else ''})") from None
   if SIGNATURE not in loaded.signatures:
     raise InputError(f"{flag}={path}: no {SIGNATURE!r} signature")
+  check_finite_weights(loaded, flag=flag, handle=path)
   return LoadedKeypointRefiner(path, loaded, metadata)

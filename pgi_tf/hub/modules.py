@@ -54,6 +54,16 @@ def save_module(module: tf.Module, path: str, metadata: Mapping, *,
   files.write_directory(path, write)
 
 
+def check_finite_weights(module, *, flag: str, handle: str) -> None:
+  """Refuses a loaded network with a NaN / Inf weight, once at load time: such a network draws
+  black holes (or NaN losses) without any other sign of trouble."""
+  variables = getattr(module, "variables", None) or ()
+  for variable in variables:
+    if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable))):
+      raise InputError(f"{flag}={handle}: weight {variable.name} holds NaN or Inf (a damaged file or a "
+                       "training run that diverged); export or copy the module again")
+
+
 def is_remote_handle(handle: str) -> bool:
   return handle.startswith(("http://", "https://", "gs://")) or handle.startswith(
       ("tfhub.dev/", "kaggle.com/"))
@@ -70,7 +80,7 @@ def load_module(handle: str, *, flag: str = "--module"):
             or os.path.isfile(os.path.join(handle, "tfhub_module.pb"))):
       raise InputError(f"{flag}={handle}: not a SavedModel or TF-Hub module (no saved_model.pb)")
   try:
-    return hub.load(handle)
+    module = hub.load(handle)
   except Exception as e:  # noqa: BLE001 -- every failure becomes one line naming the flag
     if is_remote_handle(handle):
       raise InputError(
@@ -79,6 +89,8 @@ def load_module(handle: str, *, flag: str = "--module"):
           f"copy the directory here and pass its local path") from None
     raise InputError(f"{flag}={handle}: cannot load module ({type(e).__name__}: "
                      f"{str(e).splitlines()[0] if str(e) else ''})") from None
+  check_finite_weights(module, flag=flag, handle=handle)
+  return module
 
 
 class Untracked:
@@ -232,4 +244,5 @@ def load_saved_model_of_kind(path: str, *, kind: str, signature: str, flag: str,
     raise InputError(f"{flag}={path}: cannot load SavedModel ({type(error).__name__})") from None
   if signature not in module.signatures:
     raise InputError(f"{flag}={path}: SavedModel has no {signature} signature")
+  check_finite_weights(module, flag=flag, handle=path)
   return module, metadata

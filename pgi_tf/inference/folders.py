@@ -14,7 +14,9 @@ Conventions (as in LaMa and DeepFill):
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import time
 
 import numpy as np
@@ -60,75 +62,75 @@ def _resize(array: np.ndarray, size: int, method: str) -> np.ndarray:
   return tf.image.resize(array[None], [size, size], method=method, antialias=(method == "area"))[0].numpy()
 
 
-def _load_inputs(root: str, relative: list[str], *, channels: int, mask_path: str,
-                 mask_spec: masks_lib.MaskSpec | None, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-  """(original images as read, full-resolution masks), every one checked."""
-  originals = [images_lib.load_image(os.path.join(root, rel), channels=channels) for rel in relative]
-  if mask_path:
-    mask_files = match_masks(mask_path, relative)
-    full_masks = [masks_lib.load_mask_png(m, height=o.shape[0], width=o.shape[1])
-                  for m, o in zip(mask_files, originals)]
-    names = mask_files
-  elif mask_spec is not None:
-    rng = np.random.default_rng(seed)
-    full_masks = [masks_lib.sample_masks(mask_spec, count=1, height=o.shape[0], width=o.shape[1], rng=rng)[0]
-                  for o in originals]
-    names = [f"generated mask for {rel}" for rel in relative]
+def _mask_for(index: int, rel: str, height: int, width: int, *, mask_files: list[str] | None,
+              mask_spec: masks_lib.MaskSpec | None, seed: int) -> np.ndarray:
+  """The full-resolution mask of image `index`, checked. Generated masks use their own stream per
+  image (seed, index), so a resumed run draws the same hole for every image it has not done yet."""
+  if mask_files is not None:
+    mask = masks_lib.load_mask_png(mask_files[index], height=height, width=width)
+    name = mask_files[index]
   else:
-    raise InputError("--masks: give a mask file or folder, or --mask_kind to generate masks")
-  for mask, name in zip(full_masks, names):
-    masks_lib.validate_mask(mask, name=name)
-  return originals, full_masks
+    rng = np.random.default_rng([seed, index])
+    mask = masks_lib.sample_masks(mask_spec, count=1, height=height, width=width, rng=rng)[0]
+    name = f"generated mask for {rel}"
+  masks_lib.validate_mask(mask, name=name)
+  return mask
 
 
-def _write_outputs(output_dir: str, *, relative, originals, full_images, full_masks, generated, resolution: int,
-                   grid_upscale: int) -> tuple[list[str], str]:
-  """Eq. 8 at full resolution per image (known pixels copied from the original bytes) and the
-  grid (masked | inpainted | G(z) per row); returns (written image paths, grid path)."""
-  os.makedirs(output_dir, exist_ok=True)
-  rows, written = [], []
-  for index, rel in enumerate(relative):
-    image, mask = full_images[index], full_masks[index]
-    fill = generated[index]
-    if fill.shape[:2] != image.shape[:2]:
-      fill = tf.image.resize(fill[None], image.shape[:2], method="bicubic")[0].numpy()
-    result = np.asarray(inpainting.compose(images=image[None], masks=mask[None], generated_images=fill[None]))[0]
-    result_u8 = visualize.to_uint8(result)
-    # Eq. 8 keeps known pixels; also copy them from the original bytes so no rounding can touch them.
-    known = mask[..., 0] < 0.5
-    result_u8[known] = originals[index][known]
-    out_path = os.path.join(output_dir, os.path.splitext(rel)[0] + ".png")
-    visualize.save_png(out_path, result_u8)
-    written.append(out_path)
-    masked_view = np.where(mask > 0.5, 1.0, image)  # holes shown white
-    rows.append([masked_view, result, generated[index]])
-  # Grid at model resolution when sizes differ, so rows line up.
-  tiles = []
-  for masked_view, result, gen in rows:
-    for tile in (masked_view, result):
-      tiles.append(tile if tile.shape[:2] == gen.shape[:2] else _resize(tile, resolution, "area"))
-    tiles.append(gen)
-  grid_path = os.path.join(output_dir, "grid.png")
-  visualize.save_grid(grid_path, np.stack(tiles), columns=3, upscale=grid_upscale)
-  return written, grid_path
+def _write_image(output_dir: str, rel: str, *, original: np.ndarray, image: np.ndarray, mask: np.ndarray,
+                 fill: np.ndarray) -> tuple[str, np.ndarray]:
+  """Eq. 8 at full resolution (known pixels copied from the original bytes); returns (path, result)."""
+  if fill.shape[:2] != image.shape[:2]:
+    fill = tf.image.resize(fill[None], image.shape[:2], method="bicubic")[0].numpy()
+  result = np.asarray(inpainting.compose(images=image[None], masks=mask[None], generated_images=fill[None]))[0]
+  result_u8 = visualize.to_uint8(result)
+  # Eq. 8 keeps known pixels; also copy them from the original bytes so no rounding can touch them.
+  known = mask[..., 0] < 0.5
+  result_u8[known] = original[known]
+  out_path = os.path.join(output_dir, os.path.splitext(rel)[0] + ".png")
+  visualize.save_png(out_path, result_u8)
+  return out_path, result
 
 
-def _write_candidates(output_dir: str, *, relative, model_images, model_masks, alternatives,
-                      grid_upscale: int) -> tuple[list[str], str]:
-  """candidates/<name>.png (the alternatives side by side) and candidates.png (masked | alternatives)."""
-  written, tiles = [], []
-  for index, rel in enumerate(relative):
-    out_path = os.path.join(output_dir, "candidates", os.path.splitext(rel)[0] + ".png")
-    visualize.save_png(out_path, visualize.to_uint8(np.concatenate(list(alternatives[index]), axis=1)))
-    written.append(out_path)
-    tiles.append(np.where(model_masks[index] > 0.5, 1.0, model_images[index]))
-    tiles.extend(alternatives[index])
-  grid_path = os.path.join(output_dir, "candidates.png")
-  visualize.save_grid(grid_path, np.stack(tiles), columns=1 + alternatives.shape[1], upscale=grid_upscale)
-  return written, grid_path
+def _write_candidate_row(output_dir: str, rel: str, alternatives: np.ndarray) -> str:
+  """candidates/<name>.png: the alternatives side by side, best first."""
+  out_path = os.path.join(output_dir, "candidates", os.path.splitext(rel)[0] + ".png")
+  visualize.save_png(out_path, visualize.to_uint8(np.concatenate(list(alternatives), axis=1)))
+  return out_path
 
 
 # --------------------------------------------------------------------------- run
+
+GRID_ROWS = 32  # images shown in grid.png / candidates.png: the first ones, so the grid stays small
+RESULTS_FILENAME = "results.json"
+
+
+def _settings(*, models: loading.Models, input_path: str, mask_path: str, mask_spec, mode: str, iterations,
+              refine_steps: int, poisson_blend: bool, seed: int, label: str, num_candidates: int) -> dict:
+  """What decides every output image: a run is resumed only when these are the same."""
+  return {"input": os.path.abspath(input_path), "masks": os.path.abspath(mask_path) if mask_path else "",
+          "mask_spec": None if mask_spec is None else repr(mask_spec), "mode": mode, "iterations": iterations,
+          "refine_steps": refine_steps, "poisson_blend": poisson_blend, "seed": seed, "label": label,
+          "num_candidates": num_candidates, "models": models.record()}
+
+
+def _previous_run(output_dir: str) -> dict:
+  path = os.path.join(output_dir, RESULTS_FILENAME)
+  try:
+    with open(path) as f:
+      previous = json.load(f)
+  except (OSError, ValueError):
+    return {}
+  return previous if isinstance(previous, dict) else {}
+
+
+def _check_not_over_inputs(output_dir: str, planned: list[str], inputs: list[str]) -> None:
+  """No output file may be an input or mask file (through any path or symlink)."""
+  real_inputs = {os.path.realpath(p) for p in inputs}
+  for path in planned:
+    if os.path.realpath(path) in real_inputs:
+      raise InputError(f"--output_dir={output_dir}: would overwrite the input {path}; choose another folder")
+
 
 def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, mask_path: str = "",
                   mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
@@ -137,6 +139,11 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
                   num_candidates: int = 1) -> dict:
   """Inpaints every image under input_path; writes results, grid.png and results.json.
 
+  Streams: images are read, inpainted and written one batch at a time, so memory does not grow
+  with the folder. results.json is written first with "status": "running" and completed at the
+  end ("complete"); a rerun of the same command over a "running" folder (a killed run) skips the
+  images whose output is already there (outputs are written atomically, so one that exists is
+  whole) and removes the killed run's temporary files.
   num_candidates > 1 (single mode, a P with K >= num_candidates candidate heads): also the best
   num_candidates alternatives per image, best first by Eq. 4, as candidates/<name>.png (one row,
   model resolution) and candidates.png (masked | alternatives per row): pluralistic completion.
@@ -146,6 +153,8 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     raise InputError(f"--mode={mode}: choose one of {', '.join(inpainting.MODES)}")
   if mode in ("single", "hybrid") and models.prior_predictor is None:
     raise InputError(f"--mode={mode}: needs a prior predictor (--prior_predictor or --model_dir)")
+  if batch_size < 1:
+    raise InputError(f"--batch_size={batch_size}: must be >= 1")
   fixed_label = loading.parse_label(label, models)
   if num_candidates > 1:
     heads = int(((models.prior_predictor.metadata or {}) if models.prior_predictor is not None else {}).get(
@@ -153,6 +162,8 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     if mode != "single" or heads < num_candidates:
       raise InputError(f"--num_candidates={num_candidates}: needs --mode=single and a P with at least that many "
                        f"candidate heads (this P has {heads}; configs/fashion_mnist32_prior_candidates.py trains one)")
+  if not mask_path and mask_spec is None:
+    raise InputError("--masks: give a mask file or folder, or --mask_kind to generate masks")
   root, relative = list_inputs(input_path)
   first_with_stem: dict[str, str] = {}
   for rel in relative:  # cat.jpg and cat.png would both be written to cat.png (and share cat.png's mask)
@@ -161,54 +172,101 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
       raise InputError(f"--input={input_path}: {first_with_stem[stem]} and {rel} would both be "
                        f"written to {stem}.png; rename one of them")
     first_with_stem[stem] = rel
-  resolution = models.resolution
-  # Load and check everything before any output is written.
-  originals, full_masks = _load_inputs(root, relative, channels=models.channels, mask_path=mask_path,
-                                       mask_spec=mask_spec, seed=seed)
-  inpainter = loading.make_inpainter(models)
-  full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
-  model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
-                           for img in full_images])
-  model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
-                          (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
-                          for m in full_masks])
-  generated = np.zeros_like(model_images)
-  alternatives = np.zeros((len(model_images), num_candidates, *model_images.shape[1:]), np.float32)
-  labels_used: list[int] = []
-  bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})")
-  start = time.perf_counter()
-  for first in range(0, len(relative), batch_size):
-    chunk = slice(first, first + batch_size)
-    chunk_labels = None if fixed_label is None else np.full([len(model_images[chunk])], fixed_label, np.int32)
-    out = inpainter.inpaint(model_images[chunk], model_masks[chunk], mode=mode, iterations=iterations,
-                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
-    generated[chunk] = out["generated"].numpy()
-    if num_candidates > 1:
-      alternatives[chunk] = out["candidates"].numpy()[:, :num_candidates]
-    if "labels" in out:
-      labels_used.extend(int(v) for v in np.asarray(out["labels"]))
-    bar.update(len(model_images[chunk]))
-  bar.close()
-  seconds = time.perf_counter() - start
-  if poisson_blend:
-    generated = inpainting.poisson_blend(images=model_images, generated_images=generated, masks=model_masks)
+  mask_files = match_masks(mask_path, relative) if mask_path else None
+  # Pre-flight every file so a bad image or mask ends the run before any output: image headers
+  # (cheap), and each mask loaded, checked against its image's size and dropped (memory stays flat).
+  sizes = images_lib.check_image_files([os.path.join(root, rel) for rel in relative], channels=models.channels)
+  for index, (rel, (height, width)) in enumerate(zip(relative, sizes)):
+    _mask_for(index, rel, height, width, mask_files=mask_files, mask_spec=mask_spec, seed=seed)
+  planned = [os.path.join(output_dir, os.path.splitext(rel)[0] + ".png") for rel in relative]
+  _check_not_over_inputs(output_dir, planned + [os.path.join(output_dir, n) for n in ("grid.png", RESULTS_FILENAME)],
+                         [os.path.join(root, rel) for rel in relative] + list(mask_files or []))
 
-  written, grid_path = _write_outputs(output_dir, relative=relative, originals=originals, full_images=full_images,
-                                      full_masks=full_masks, generated=generated, resolution=resolution,
-                                      grid_upscale=grid_upscale)
-  if num_candidates > 1:
-    summary_candidates = _write_candidates(output_dir, relative=relative, model_images=model_images,
-                                           model_masks=model_masks, alternatives=alternatives,
-                                           grid_upscale=grid_upscale)
-  summary = {"mode": mode, "images": len(relative), "seconds": round(seconds, 4),
-             "ms_per_image": round(1000 * seconds / max(len(relative), 1), 3),
-             "resolution": resolution, "outputs": written, "grid": grid_path,
-             "poisson_blend": poisson_blend, **models.record()}
+  settings = _settings(models=models, input_path=input_path, mask_path=mask_path, mask_spec=mask_spec, mode=mode,
+                       iterations=iterations, refine_steps=refine_steps, poisson_blend=poisson_blend, seed=seed,
+                       label=label, num_candidates=num_candidates)
+  previous = _previous_run(output_dir)
+  resuming = previous.get("status") == "running" and previous.get("settings") == settings
+  os.makedirs(output_dir, exist_ok=True)
+  files.remove_temporaries(output_dir, recursive=True)  # a killed run's half-written files
+  results_path = os.path.join(output_dir, RESULTS_FILENAME)
+  files.write_json(results_path, {"status": "running", "settings": settings, "images": len(relative)})
+
+  resolution = models.resolution
+  inpainter = loading.make_inpainter(models)
+  written, labels_used, skipped = [], {}, 0
+  grid_rows, candidate_tiles = [], []
+  bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})", unit="image")
+  seconds = 0.0
+  for first in range(0, len(relative), batch_size):
+    indices = range(first, min(first + batch_size, len(relative)))
+    todo = [i for i in indices if not (resuming and os.path.isfile(planned[i]))]
+    skipped += len(indices) - len(todo)
+    written.extend(planned[i] for i in indices if i not in todo)
+    if not todo:
+      bar.update(len(indices))
+      continue
+    originals = [images_lib.load_image(os.path.join(root, relative[i]), channels=models.channels) for i in todo]
+    full_masks = [_mask_for(i, relative[i], *o.shape[:2], mask_files=mask_files, mask_spec=mask_spec, seed=seed)
+                  for i, o in zip(todo, originals)]
+    full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
+    model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
+                             for img in full_images])
+    model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
+                            (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
+                            for m in full_masks])
+    chunk_labels = None if fixed_label is None else np.full([len(todo)], fixed_label, np.int32)
+    start = time.perf_counter()
+    out = inpainter.inpaint(model_images, model_masks, mode=mode, iterations=iterations,
+                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
+    generated = out["generated"].numpy()
+    seconds += time.perf_counter() - start
+    if poisson_blend:
+      generated = np.asarray(inpainting.poisson_blend(images=model_images, generated_images=generated,
+                                                      masks=model_masks))
+    if "labels" in out:
+      labels_used.update({relative[i]: int(v) for i, v in zip(todo, np.asarray(out["labels"]))})
+    for row, i in enumerate(todo):
+      path, result = _write_image(output_dir, relative[i], original=originals[row], image=full_images[row],
+                                  mask=full_masks[row], fill=generated[row])
+      written.append(path)
+      if len(grid_rows) < GRID_ROWS:
+        masked_view = np.where(full_masks[row] > 0.5, 1.0, full_images[row])  # holes shown white
+        grid_rows.append([t if t.shape[:2] == generated[row].shape[:2] else _resize(t, resolution, "area")
+                          for t in (masked_view, result)] + [generated[row]])
+    if num_candidates > 1:
+      alternatives = out["candidates"].numpy()[:, :num_candidates]
+      for row, i in enumerate(todo):
+        _write_candidate_row(output_dir, relative[i], alternatives[row])
+        if len(candidate_tiles) < GRID_ROWS * (1 + num_candidates):
+          candidate_tiles += [np.where(model_masks[row] > 0.5, 1.0, model_images[row]), *alternatives[row]]
+    bar.update(len(indices))
+  bar.close()
+
+  grid_path = os.path.join(output_dir, "grid.png")
+  if grid_rows:
+    visualize.save_grid(grid_path, np.stack([t for row in grid_rows for t in row]), columns=3, upscale=grid_upscale)
+  done = len(relative) - skipped
+  summary = {"status": "complete", "settings": settings, "mode": mode, "images": len(relative),
+             "resumed_skipped": skipped, "seconds": round(seconds, 4),
+             "ms_per_image": round(1000 * seconds / max(done, 1), 3), "resolution": resolution,
+             "outputs": sorted(written), "grid": grid_path, "grid_images": len(grid_rows),
+             "poisson_blend": poisson_blend, "peak_memory_mb": peak_memory_mb(), **models.record()}
   if num_candidates > 1:
     summary["num_candidates"] = num_candidates
-    summary["candidates"], summary["candidates_grid"] = summary_candidates
+    summary["candidates"] = [os.path.join(output_dir, "candidates", os.path.splitext(rel)[0] + ".png")
+                             for rel in relative]
+    summary["candidates_grid"] = os.path.join(output_dir, "candidates.png")
+    if candidate_tiles:
+      visualize.save_grid(summary["candidates_grid"], np.stack(candidate_tiles), columns=1 + num_candidates,
+                          upscale=grid_upscale)
   if models.class_conditional:
     summary["label_source"] = "given" if fixed_label is not None else "predicted"
-    summary["labels"] = dict(zip(relative, labels_used))
-  files.write_json(os.path.join(output_dir, "results.json"), summary)
+    summary["labels"] = labels_used
+  files.write_json(results_path, summary)
   return summary
+
+
+def peak_memory_mb() -> float:
+  """This process's peak resident memory so far (ru_maxrss: KiB on Linux)."""
+  return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)

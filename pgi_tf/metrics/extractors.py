@@ -10,7 +10,7 @@ labels every reported number (FID numbers from different networks are not compar
 standard network is the 2015 Inception graph's pool_3, and keras.applications' InceptionV3 is a
 different network that gives different numbers).
 
-Extractors, chosen by `load_extractor(spec)` (the `--fid_extractor` flag):
+Extractors, chosen by `load_extractor(spec)` (the `--fd_extractor` flag):
 
   "inception"                 HubInceptionExtractor on the TF-GAN Inception module
                               https://tfhub.dev/tensorflow/tfgan/eval/inception/1 (pool_3,
@@ -50,7 +50,7 @@ INCEPTION_OUTPUT_KEY = "pool_3"      # TF-GAN's INCEPTION_FINAL_POOL, 2048-d
 FEATURES_KEY = "features"            # output key of our exported extractors
 FEATURE_LAYER_NAME = "features"      # penultimate layer of build_fashion_classifier
 EXTRACTOR_METADATA_FILENAME = "pgi_tf_extractor.json"
-DEFAULT_FLAG = "--fid_extractor"
+DEFAULT_FLAG = "--fd_extractor"
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ flicker         an offline temporal-consistency measure: how much the output's f
 video FD        the Frechet distance (`frechet.frechet_distance_from_features`) between
                 Gaussians fitted to clip features of a video network: "video-FID" of [41]
                 with I3D [8] features as in Table 3. Extractors (`load_video_extractor(spec)`,
-                flag --video_fid_extractor):
+                flag --video_fd_extractor):
 
   "i3d"                      I3D trained on Kinetics-400 from TF-Hub
                              https://tfhub.dev/deepmind/i3d-kinetics-400/1 (TF1 Hub format,
@@ -69,7 +69,7 @@ I3D_VALUE_RANGE = (0.0, 1.0)   # TF-Hub model page; FVD's code uses (-1, 1), see
 I3D_OUTPUT_KEY = "default"     # the 400 Kinetics logits
 FEATURES_KEY = "features"
 EXTRACTOR_METADATA_FILENAME = "pgi_tf_extractor.json"
-DEFAULT_FLAG = "--video_fid_extractor"
+DEFAULT_FLAG = "--video_fd_extractor"
 
 
 # --------------------------------------------------------------------------- per-frame PSNR

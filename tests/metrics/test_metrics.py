@@ -274,7 +274,7 @@ def test_remote_inception_handle_offline_gives_input_error(monkeypatch):
   message = str(error.value)
   assert calls == [extractors.INCEPTION_HANDLE]
   assert "\n" not in message
-  assert message.startswith("--fid_extractor=inception:https://tfhub.dev/")
+  assert message.startswith("--fd_extractor=inception:https://tfhub.dev/")
   assert "cannot be downloaded here" in message and "URLError" in message
   assert "pass the local path" in message
 
@@ -288,7 +288,7 @@ def test_remote_inception_handle_offline_gives_input_error(monkeypatch):
 def test_load_extractor_errors(spec, match):
   with pytest.raises(InputError, match=match) as error:
     extractors.load_extractor(spec)
-  assert str(error.value).startswith(f"--fid_extractor={spec}:")
+  assert str(error.value).startswith(f"--fd_extractor={spec}:")
 
 
 def test_savedmodel_without_features_output(tmp_path):

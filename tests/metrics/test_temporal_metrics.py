@@ -124,7 +124,7 @@ def test_remote_i3d_handle_offline_gives_input_error(monkeypatch):
   message = str(error.value)
   assert calls == [temporal.I3D_HANDLE]
   assert "\n" not in message
-  assert message.startswith(f"--video_fid_extractor=i3d:{temporal.I3D_HANDLE}")
+  assert message.startswith(f"--video_fd_extractor=i3d:{temporal.I3D_HANDLE}")
   assert "URLError" in message and "pass the local path" in message
 
 
