@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import re
+import shutil
 import sys
+import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # binaries speak through absl logging
 
@@ -87,9 +91,13 @@ def _parse_flags(argv: list[str]) -> list[str]:
       _fail(f"--config: unknown key {key!r}" + (f" (did you mean {hint.group(1)!r}?)" if hint else "")
             + "; presets list every key their trainer reads")
     _fail(f"bad flag value: AttributeError: {_one_line(e)}")
-  except (OSError, SyntaxError, ImportError, TypeError, ValueError) as e:
-    # e.g. a --config file that does not exist or does not parse.
-    _fail(f"bad flag value: {type(e).__name__}: {_one_line(e)}")
+  except SyntaxError as e:  # a --config file that does not parse
+    _fail(f"--config: {e.filename}:{e.lineno}: {e.msg}")
+  except Exception as e:  # noqa: BLE001 -- parsing runs only the user's flags and config files
+    frames = [m for m in _USER_FRAME.finditer(traceback.format_exc()) if "site-packages" not in m.group(1)
+              and os.path.abspath(m.group(1)) != os.path.abspath(__file__)]
+    where = f" ({frames[-1].group(1)}:{frames[-1].group(2)})" if frames else ""
+    _fail(f"bad flag value: {type(e).__name__}: {_one_line(e)}{where}")
   return argv
 
 
@@ -137,6 +145,10 @@ def _check_output_flags() -> None:
     if holder.value is None or (holder.value == "" and holder.default == ""):
       continue  # optional and unset ("" = the binary's documented fallback)
     path = files.check_output_dir(holder.value, flag=f"--{name}", inputs=inputs)
+    if name == "workdir":  # a killed trainer's half-written exports, samples and checkpoints
+      files.remove_temporaries(path, recursive=True)
+      for leftover in glob.glob(os.path.join(path, "checkpoints", "*_temp")):
+        shutil.rmtree(leftover, ignore_errors=True)
     if name == "output_dir" and not _OVERWRITE.value:
       entries = [e for e in os.listdir(path) if not e.startswith(files.TEMP_PREFIX)]
       if entries and not any(marker in entries for marker in RESULT_FILES):
@@ -216,6 +228,12 @@ def apply_gan_flags(config, gan_flags: dict) -> None:
   for name, holder in gan_flags.items():
     if holder.value is not None:
       config[name] = holder.value
+
+
+def json_line(value, **kwargs) -> str:
+  """What a binary prints as its summary: strict JSON (NaN / Inf, e.g. the losses of a finished run
+  that had no step left to take, become null)."""
+  return json.dumps(files.finite_json(value), allow_nan=False, **kwargs)
 
 
 def number_list(flag: str, values: list[str], cast, *, low: float, high: float) -> list:

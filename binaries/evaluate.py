@@ -16,7 +16,6 @@ examples.png and examples.gif (one clip: input | each model | ground truth).
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 
@@ -104,7 +103,7 @@ def landmark_curves_main() -> None:
   paths = landmark_evaluation.write_curves(result, _OUTPUT_DIR.value)
   summary = {"held_out_mean_rle": result["held_out"]["mean_rle"],
              "astronaut_mean_rle": result["astronaut"]["mean_rle"], "files": paths}
-  print(json.dumps(summary, indent=2))
+  print(_main.json_line(summary, indent=2))
 
 
 def sequences_main() -> None:

@@ -21,7 +21,6 @@ Writes <clip>/<frame>.png, <clip>/side_by_side.gif (input | output | ground trut
 
 from binaries import _main  # noqa: F401
 
-import json
 import os
 
 from absl import flags
@@ -100,7 +99,7 @@ def video_main():
       mask_motion=_MASK_MOTION.value if _MASK_KIND.value else None, sequence_prior_path=sequence_prior_path,
       window=_WINDOW.value, overlap=_OVERLAP.value, batch_size=_BATCH_SIZE.value, seed=_SEED.value,
       ground_truth=_GROUND_TRUTH.value, latent_smoothing=_LATENT_SMOOTHING.value)
-  print(json.dumps({k: v for k, v in summary.items() if k != "outputs"}))
+  print(_main.json_line({k: v for k, v in summary.items() if k != "outputs"}))
 
 
 def main(argv):
@@ -125,7 +124,7 @@ def main(argv):
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,
       batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value, num_candidates=_NUM_CANDIDATES.value)
-  print(json.dumps({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates", "settings")}))
+  print(_main.json_line({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates", "settings")}))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Interrupt and rerun to resume.
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 from ml_collections import config_flags
@@ -35,7 +34,7 @@ def main(argv):
   config = _CONFIG.value
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
-  print(json.dumps(class_predictor.train(config, workdir=_WORKDIR.value)))
+  print(_main.json_line(class_predictor.train(config, workdir=_WORKDIR.value)))
 
 
 if __name__ == "__main__":

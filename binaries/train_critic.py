@@ -12,7 +12,6 @@ export/critic/ (a discriminator module, metadata critic=true, tied to G's weight
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 from ml_collections import config_flags
@@ -34,7 +33,7 @@ def main(argv):
   _main.apply_gan_flags(config, _GAN_FLAGS)
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
-  print(json.dumps(critic.train(config, workdir=_WORKDIR.value)))
+  print(_main.json_line(critic.train(config, workdir=_WORKDIR.value)))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ in this classifier's feature space, not Inception FIDs.
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 import keras
@@ -40,7 +39,7 @@ def main(argv):
     correct += int(np.sum(predictions == labels.numpy()))
     total += len(labels)
   extractors.export_feature_extractor(model, _OUTPUT.value, feature_layer_name="features")
-  print(json.dumps({"output": _OUTPUT.value, "test_accuracy": correct / total, "test_images": total}))
+  print(_main.json_line({"output": _OUTPUT.value, "test_accuracy": correct / total, "test_images": total}))
 
 
 if __name__ == "__main__":

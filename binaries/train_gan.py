@@ -10,7 +10,6 @@ Interrupt at any time and run the same command again to resume.
 
 from binaries import _main  # noqa: F401  (sets TF log level before TensorFlow loads)
 
-import json
 
 from absl import flags
 from absl import logging
@@ -32,8 +31,8 @@ def main(argv):
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
   result = gan.train(config, workdir=_WORKDIR.value)
-  logging.info("done: %s", json.dumps(result))
-  print(json.dumps(result))
+  logging.info("done: %s", _main.json_line(result))
+  print(_main.json_line(result))
 
 
 if __name__ == "__main__":

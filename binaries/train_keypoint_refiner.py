@@ -12,7 +12,6 @@ to resume.
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 from ml_collections import config_flags
@@ -28,7 +27,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
   del argv
-  print(json.dumps(keypoint_refiner.train(_CONFIG.value, workdir=_WORKDIR.value, export_dir=_EXPORT_DIR.value)))
+  print(_main.json_line(keypoint_refiner.train(_CONFIG.value, workdir=_WORKDIR.value, export_dir=_EXPORT_DIR.value)))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ masked | G(P(I_d)) | inpainted | original), export/prior_predictor/ and export/i
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 from ml_collections import config_flags
@@ -33,7 +32,7 @@ def main(argv):
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
   _main.apply_gan_flags(config, _GAN_FLAGS)
-  print(json.dumps(prior.train(config, workdir=_WORKDIR.value)))
+  print(_main.json_line(prior.train(config, workdir=_WORKDIR.value)))
 
 
 if __name__ == "__main__":

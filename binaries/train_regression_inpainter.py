@@ -10,7 +10,6 @@ masked | output | inpainted | original) and export/regression_inpainter/, which
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 from ml_collections import config_flags
@@ -24,7 +23,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
   del argv
-  print(json.dumps(regression_inpainter.train(_CONFIG.value, workdir=_WORKDIR.value)))
+  print(_main.json_line(regression_inpainter.train(_CONFIG.value, workdir=_WORKDIR.value)))
 
 
 if __name__ == "__main__":

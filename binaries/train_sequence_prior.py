@@ -12,7 +12,6 @@ of W frames: masked | G(z_p^t) | inpainted | original) and export/sequence_prior
 
 from binaries import _main  # noqa: F401
 
-import json
 
 from absl import flags
 from ml_collections import config_flags
@@ -35,7 +34,7 @@ def main(argv):
   if _DISTRIBUTION.value:
     config.train.distribution = _DISTRIBUTION.value
   _main.apply_gan_flags(config, _GAN_FLAGS)
-  print(json.dumps(sequence_prior.train(config, workdir=_WORKDIR.value)))
+  print(_main.json_line(sequence_prior.train(config, workdir=_WORKDIR.value)))
 
 
 if __name__ == "__main__":

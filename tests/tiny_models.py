@@ -164,7 +164,7 @@ class BinaryRun:
 # (runpy.run_module(..., alter_sys=True)), with its own argv, stdout, stderr and exit code,
 # and defines the absl flags afresh. `parallel` children run at a time.
 _FORK_RUNNER = r"""
-import json, os, runpy, sys, traceback
+import json, os, runpy, signal, sys, traceback
 import tensorflow, tensorflow_hub, keras, ml_collections.config_flags  # noqa: F401
 import pgi_tf.inference.loading, pgi_tf.train.prior  # noqa: F401
 module, cases_path, parallel = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -178,6 +178,8 @@ def start(case):
   os.dup2(os.open(case["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
   os.dup2(os.open(case["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
   code = 1
+  if case.get("timeout"):
+    signal.alarm(int(case["timeout"]))  # a hung case dies of SIGALRM: exit code -14
   try:
     sys.argv = [module, *case["args"]]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
@@ -204,10 +206,12 @@ print(json.dumps([codes[i] for i in range(len(cases))]))
 class PendingBinaryCases:
   """Binary runs started by `start_binary_cases`; `results()` waits for them."""
 
-  def __init__(self, module: str, arg_lists: list[list[str]], *, workdir: str, parallel: int):
+  def __init__(self, module: str, arg_lists: list[list[str]], *, workdir: str, parallel: int,
+               timeout_per_case: float | None = None):
     os.makedirs(workdir, exist_ok=True)
     self.cases = [{"args": list(args), "stdout": os.path.join(workdir, f"case{i}.out"),
-                   "stderr": os.path.join(workdir, f"case{i}.err")} for i, args in enumerate(arg_lists)]
+                   "stderr": os.path.join(workdir, f"case{i}.err"), "timeout": timeout_per_case}
+                  for i, args in enumerate(arg_lists)]
     cases_path = os.path.join(workdir, "cases.json")
     with open(cases_path, "w") as f:
       json.dump(self.cases, f)
@@ -241,10 +245,11 @@ class PendingBinaryCases:
 
 
 def start_binary_cases(module: str, arg_lists: list[list[str]], *, workdir: str,
-                       parallel: int = 2) -> PendingBinaryCases:
+                       parallel: int = 2, timeout_per_case: float | None = None) -> PendingBinaryCases:
   """Starts `python -m module *args` (from the repo root) for each args in arg_lists in the
   background (see _FORK_RUNNER), so a test can do other work meanwhile."""
-  return PendingBinaryCases(module, arg_lists, workdir=workdir, parallel=parallel)
+  return PendingBinaryCases(module, arg_lists, workdir=workdir, parallel=parallel,
+                            timeout_per_case=timeout_per_case)
 
 
 def run_binary_cases(module: str, arg_lists: list[list[str]], *, workdir: str, parallel: int = 2,

@@ -57,8 +57,11 @@ def save_module(module: tf.Module, path: str, metadata: Mapping, *,
 def check_finite_weights(module, *, flag: str, handle: str) -> None:
   """Refuses a loaded network with a NaN / Inf weight, once at load time: such a network draws
   black holes (or NaN losses) without any other sign of trouble."""
-  variables = getattr(module, "variables", None) or ()
-  for variable in variables:
+  # A restored tf.Module does not always keep a `variables` list; its signatures' captures do.
+  found = {id(v): v for v in (getattr(module, "variables", None) or ())}
+  for function in getattr(module, "signatures", {}).values():
+    found.update({id(v): v for v in function.variables})
+  for variable in found.values():
     if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable))):
       raise InputError(f"{flag}={handle}: weight {variable.name} holds NaN or Inf (a damaged file or a "
                        "training run that diverged); export or copy the module again")
