@@ -145,11 +145,11 @@ def _check_output_flags() -> None:
     if holder.value is None or (holder.value == "" and holder.default == ""):
       continue  # optional and unset ("" = the binary's documented fallback)
     path = files.check_output_dir(holder.value, flag=f"--{name}", inputs=inputs)
-    if name == "workdir":  # a killed trainer's half-written exports, samples and checkpoints
+    if name == "workdir" and os.path.isdir(path):  # a killed trainer's half-written exports, samples, checkpoints
       files.remove_temporaries(path, recursive=True)
       for leftover in glob.glob(os.path.join(path, "checkpoints", "*_temp")):
         shutil.rmtree(leftover, ignore_errors=True)
-    if name == "output_dir" and not _OVERWRITE.value:
+    if name == "output_dir" and not _OVERWRITE.value and os.path.isdir(path):
       entries = [e for e in os.listdir(path) if not e.startswith(files.TEMP_PREFIX)]
       if entries and not any(marker in entries for marker in RESULT_FILES):
         raise InputError(f"--output_dir={path}: holds files this program did not write ({sorted(entries)[0]}, ...); "

@@ -75,12 +75,13 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def check_output_dir(path: str, *, flag: str, inputs: dict[str, str] | None = None) -> str:
-  """Checks an output folder before any work starts and creates it; returns it.
+  """Checks an output folder before any work starts; returns it. Nothing is created.
 
   One-line InputError when `path` is empty, is a file, cannot be created or written, or is one of
   the `inputs` folders ({flag: path}) or inside one: outputs there would overwrite the inputs or be
   read back as inputs on the next run. Writability is tested by creating and deleting a
-  temporary file (os.access says yes to root for read-only mounts)."""
+  temporary file in the folder, or in its nearest existing parent when it does not exist yet
+  (os.access says yes to root for read-only mounts)."""
   if not path or not path.strip():
     raise InputError(f"{flag}=: empty; give a folder")
   for input_flag, input_path in (inputs or {}).items():
@@ -88,11 +89,14 @@ def check_output_dir(path: str, *, flag: str, inputs: dict[str, str] | None = No
       raise InputError(f"{flag}={path}: is {'' if _real(path) == _real(input_path) else 'inside '}"
                        f"{input_flag}={input_path}; outputs would overwrite or mix with the inputs, "
                        "choose another folder")
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise InputError(f"{flag}={path}: is a file, not a folder")
+  existing = os.path.abspath(path)
+  while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    what = "is a file, not a folder" if existing == os.path.abspath(path) else f"cannot be made: {existing} is a file"
+    raise InputError(f"{flag}={path}: {what}")
   try:
-    os.makedirs(path, exist_ok=True)
-    fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX + "probe.", dir=path)
+    fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX + "probe.", dir=existing)
     os.close(fd)
     os.remove(probe)
   except OSError as e:

@@ -55,9 +55,10 @@ an error, never a fallback):
                  (pgi_tf/data/skimage_photos.py). Every split is all nine; never a benchmark.
   tfds:<name>    TensorFlow Datasets, if installed and the data is prepared (see tfds_source).
 
-Pipelines: shuffle (seeded, reshuffled each epoch) -> repeat -> parallel decode/crop/resize ->
-batch -> prefetch. In-memory sources (Fashion-MNIST, SVHN) shuffle indices and gather whole
-batches, so there is no per-example map at all.
+Pipelines: example order (seeded, reshuffled each epoch, a pure function of the seed and the
+position: `pipelines.example_order`) -> parallel decode/crop/resize -> batch -> prefetch.
+In-memory sources (Fashion-MNIST, SVHN) gather whole batches, so there is no per-example map
+at all. `start_batch` starts the stream where a resumed trainer left it.
 """
 
 import dataclasses
@@ -281,7 +282,7 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
                        repeat: bool = True, seed: int = 0, drop_remainder: bool = True,
                        split_file: str | None = None, with_labels: bool = False,
                        num_parallel_calls=tf.data.AUTOTUNE,
-                       preflight: bool = True) -> tf.data.Dataset:
+                       preflight: bool = True, start_batch: int = 0) -> tf.data.Dataset:
   """Batches of images in [-1, 1] from one of `SOURCES` (details in the module docstring).
 
   Args:
@@ -302,6 +303,9 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
     num_parallel_calls: parallelism of the decode / transform map.
     preflight: check every image file (header, truncation, channels) before returning, so
       a bad file is reported now, naming it, instead of mid-training.
+    start_batch: begin at this batch of the stream (a resumed trainer passes its step), so the
+      batches are those an uninterrupted stream yields from there. Immediate for in-memory and
+      file sources; TFDS reads and drops the batches before it.
 
   Returns:
     A tf.data.Dataset of float32 [B, R, R, C] in [-1, 1], or (images, labels).
@@ -316,6 +320,8 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
   if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
       batch_size < 1):
     raise InputError(f"batch_size={batch_size!r}: must be a positive integer")
+  if start_batch < 0:
+    raise InputError(f"start_batch={start_batch}: must be >= 0")
   _check_split_file(kind, split_file)
   _check_source_channels(kind, channels)
   entry = SOURCES[kind]
@@ -324,7 +330,8 @@ def make_image_dataset(*, source: str, data_dir: str | None, split: str, resolut
       channels=channels, with_labels=with_labels, preflight=preflight,
       directory=_data_dir(kind, data_dir) if entry.needs_data_dir else None,
       pipeline_args=dict(batch_size=int(batch_size), shuffle=shuffle, repeat=repeat, seed=seed,
-                         drop_remainder=drop_remainder, num_parallel_calls=num_parallel_calls))
+                         drop_remainder=drop_remainder, num_parallel_calls=num_parallel_calls,
+                         start_batch=int(start_batch)))
   return entry.build(request)
 
 

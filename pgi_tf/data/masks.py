@@ -13,7 +13,8 @@ The paper uses several mask families:
 Every generator is driven by a `numpy.random.Generator`, one mask at a time, so the same
 seed gives the same masks whatever the batch size (`sample_masks(count=10)` equals two
 calls with `count=5` on the same generator), and `make_mask_dataset(seed=...)` is
-reproducible across iterations and runs. The masked image is I_d = (1 - M) * I (Eq. 2).
+reproducible across iterations and runs, and can start at any mask (training resumes).
+The masked image is I_d = (1 - M) * I (Eq. 2).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -405,33 +406,59 @@ def sample_masks(spec: MaskSpec, *, count: int, height: int, width: int,
   return masks
 
 
-def make_mask_dataset(spec: MaskSpec, *, height: int, width: int, seed: int,
-                      chunk_size: int = 64) -> tf.data.Dataset:
+# Masks per numpy generator in `make_mask_dataset`: block b is drawn by
+# default_rng(seed + b * 2**32), so mask i is reached by drawing at most MASK_BLOCK - 1 others
+# (a resumed trainer starts the stream at step * batch), and block 0's generator is
+# default_rng(seed), so short streams (sample grids, evaluation draws) are `sample_masks`' own.
+MASK_BLOCK = 1024
+_BLOCK_SEED_STRIDE = 2 ** 32
+
+
+def make_mask_dataset(spec: MaskSpec | Sequence[MaskSpec], *, height: int, width: int, seed: int,
+                      chunk_size: int = 64, start: int = 0) -> tf.data.Dataset:
   """An infinite `tf.data.Dataset` of float32 [H, W, 1] masks, deterministic by `seed`.
 
-  Element i equals `sample_masks(spec, count=i + 1, ..., rng=np.random.default_rng(seed))[i]`,
-  for every iteration of the dataset (each iteration restarts the generator), so
-  evaluation masks are reproducible. "file" masks cycle through the folder in sorted
-  order (or are drawn with the seed when `spec.shuffle_files`).
+  Element i (i < MASK_BLOCK) equals `sample_masks(spec, count=i + 1, ...,
+  rng=np.random.default_rng(seed))[i]`; later masks come in blocks of MASK_BLOCK, block b drawn
+  by `default_rng(seed + b * 2**32)`. Every iteration of the dataset restarts the stream, so
+  evaluation masks are reproducible. "file" masks cycle through the folder in sorted order (or
+  are drawn with the seed when `spec.shuffle_files`).
 
   Args:
-    spec: which masks.
+    spec: which masks; a sequence of specs is a uniform mixture (each mask first draws which
+      spec, with the same generator).
     height, width: image size in px.
-    seed: seed of the numpy generator.
+    seed: seed of the numpy generators (>= 0).
     chunk_size: masks drawn per Python call (speed only; does not change the masks).
+    start: the stream begins at mask `start` (a resumed trainer passes step * batch): the
+      masks are those the stream from 0 yields from there, at the cost of < MASK_BLOCK draws.
   """
+  specs = [spec] if isinstance(spec, MaskSpec) else list(spec)
+  if not specs or start < 0:
+    raise ValueError(f"need at least one spec and start >= 0, got {len(specs)} specs, start={start}")
   # Fail now, with the user's message, rather than inside a tf.data iterator.
-  sample_masks(spec, count=1, height=height, width=width, rng=np.random.default_rng(seed))
+  for one in specs:
+    sample_masks(one, count=1, height=height, width=width, rng=np.random.default_rng(seed))
+
+  def draw(count: int, rng: np.random.Generator, first_index: int) -> np.ndarray:
+    if len(specs) == 1:
+      return sample_masks(specs[0], count=count, height=height, width=width, rng=rng, first_index=first_index)
+    masks = np.zeros((count, height, width, 1), np.float32)
+    for index in range(count):
+      chosen = specs[int(rng.integers(len(specs)))]
+      masks[index] = sample_masks(chosen, count=1, height=height, width=width, rng=rng,
+                                  first_index=first_index + index)[0]
+    return masks
 
   def generate() -> Iterator[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    next_index = 0
+    block, skip = divmod(start, MASK_BLOCK)
     while True:
-      chunk = sample_masks(spec, count=chunk_size, height=height, width=width, rng=rng,
-                           first_index=next_index)
-      next_index += chunk_size
-      yield from chunk
+      rng = np.random.default_rng(seed + block * _BLOCK_SEED_STRIDE)
+      first = block * MASK_BLOCK
+      draw(skip, rng, first)  # the masks before `start` in its block: drawn to move the generator on
+      for index in range(first + skip, first + MASK_BLOCK, chunk_size):
+        yield from draw(min(chunk_size, first + MASK_BLOCK - index), rng, index)
+      block, skip = block + 1, 0
 
   return tf.data.Dataset.from_generator(
       generate, output_signature=tf.TensorSpec([height, width, 1], tf.float32))
-

@@ -1,5 +1,8 @@
 """tf.data pipelines shared by the sources: in-memory arrays (gather whole batches), files
-(parallel decode / crop / resize) and TensorFlow Datasets."""
+(parallel decode / crop / resize) and TensorFlow Datasets.
+
+Every pipeline can start at batch `start_batch` of its stream, so a trainer resumed at step s
+reads exactly the batches an uninterrupted run reads from step s on (`example_order`)."""
 
 from __future__ import annotations
 
@@ -22,18 +25,44 @@ def check_batch_count(*, source: str, split: str, count: int, batch_size: int,
                      f"split {split}, so drop_remainder would yield no batch")
 
 
+def example_order(count: int, *, shuffle: bool, repeat: bool, seed: int,
+                  start: int = 0) -> tf.data.Dataset:
+  """int64 example indices in the order a run reads them, from stream position `start` on.
+
+  Epoch e is `stateless_shuffle(range(count), seed=(seed, e))` (in order without `shuffle`), so
+  position p of the stream is a pure function of (seed, p): a resumed trainer restarts the
+  stream at step * batch for the cost of one permutation. Why not `Dataset.shuffle` and a
+  checkpointed iterator: the shuffle buffer is iterator state, which tf.train.Checkpoint would
+  write into every checkpoint (with the prefetched image batches), and mask streams built with
+  `from_generator` cannot be saved at all; restarting pure functions keeps checkpoints small
+  and works the same under every distribution strategy.
+  """
+  if count == 0:
+    return tf.data.Dataset.range(0)
+  first_epoch, offset = divmod(int(start), count)
+  if not repeat and first_epoch > 0:
+    return tf.data.Dataset.range(0)  # one pass, already read
+
+  def epoch_order(epoch):
+    order = tf.range(count, dtype=tf.int64)
+    if shuffle:
+      order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+    return tf.data.Dataset.from_tensor_slices(order[tf.where(epoch == first_epoch, offset, 0):])
+
+  epochs = tf.data.Dataset.counter(first_epoch) if repeat else tf.data.Dataset.range(1)
+  # flat_map hides the length; batch counts and progress bars read it.
+  length = tf.data.INFINITE_CARDINALITY if repeat else count - offset
+  return epochs.flat_map(epoch_order).apply(tf.data.experimental.assert_cardinality(length))
+
+
 def array_pipeline(images: np.ndarray, labels: np.ndarray, *,
                    batch_transform: Callable[[tf.Tensor], tf.Tensor], batch_size: int,
                    shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
-                   with_labels: bool, num_parallel_calls: int) -> tf.data.Dataset:
-  """Shuffles indices and gathers whole batches from in-memory uint8 arrays."""
+                   with_labels: bool, num_parallel_calls: int, start_batch: int = 0) -> tf.data.Dataset:
+  """Gathers whole batches from in-memory uint8 arrays in `example_order`."""
   images_tensor = tf.constant(images)
   labels_tensor = tf.constant(np.asarray(labels, np.int32))
-  dataset = tf.data.Dataset.range(len(images))
-  if shuffle:
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-  if repeat:
-    dataset = dataset.repeat()
+  dataset = example_order(len(images), shuffle=shuffle, repeat=repeat, seed=seed, start=start_batch * batch_size)
   dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
 
   def gather(indices):
@@ -48,8 +77,10 @@ def array_pipeline(images: np.ndarray, labels: np.ndarray, *,
 
 def example_pipeline(dataset: tf.data.Dataset, *, count: int, load: Callable, batch_size: int,
                      shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
-                     num_parallel_calls: int, shuffle_buffer: int | None = None) -> tf.data.Dataset:
-  """shuffle -> repeat -> parallel `load` -> batch -> prefetch."""
+                     num_parallel_calls: int, shuffle_buffer: int | None = None,
+                     start_batch: int = 0) -> tf.data.Dataset:
+  """shuffle -> repeat -> parallel `load` -> batch -> prefetch, for streams that cannot be
+  indexed (TFDS). `start_batch` reads and drops that many batches: O(start_batch) on resume."""
   if shuffle:
     dataset = dataset.shuffle(shuffle_buffer or max(count, 1), seed=seed,
                               reshuffle_each_iteration=True)
@@ -57,23 +88,29 @@ def example_pipeline(dataset: tf.data.Dataset, *, count: int, load: Callable, ba
     dataset = dataset.repeat()
   dataset = dataset.map(load, num_parallel_calls=num_parallel_calls)
   dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+  if start_batch:
+    dataset = dataset.skip(start_batch)
   return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def file_pipeline(examples: FileExamples, *, resolution: int, channels: int,
-                  with_labels: bool, **pipeline_args) -> tf.data.Dataset:
-  """Decode, crop (`examples.crop`) and resize each file in parallel, then batch (`example_pipeline`)."""
+def file_pipeline(examples: FileExamples, *, resolution: int, channels: int, with_labels: bool,
+                  batch_size: int, shuffle: bool, repeat: bool, seed: int, drop_remainder: bool,
+                  num_parallel_calls: int, start_batch: int = 0) -> tf.data.Dataset:
+  """Decode, crop (`examples.crop`) and resize each file in parallel, in `example_order`, then batch."""
   crop = crop_for(examples.crop)
+  paths, boxes, labels = (tf.constant(v) for v in (examples.paths, examples.boxes, examples.labels))
 
-  def load(path, box, label):
-    image = images_lib.decode_image_file(path, channels=channels)
-    image = images_lib.resize_to_model(crop(image, box), resolution=resolution)
+  def load(index):
+    image = images_lib.decode_image_file(paths[index], channels=channels)
+    image = images_lib.resize_to_model(crop(image, boxes[index]), resolution=resolution)
     image = tf.ensure_shape(image, [resolution, resolution, channels])
-    return (image, label) if with_labels else image
+    return (image, labels[index]) if with_labels else image
 
-  dataset = tf.data.Dataset.from_tensor_slices(
-      (examples.paths, examples.boxes, examples.labels))
-  return example_pipeline(dataset, count=len(examples.paths), load=load, **pipeline_args)
+  dataset = example_order(len(examples.paths), shuffle=shuffle, repeat=repeat, seed=seed,
+                          start=start_batch * batch_size)
+  dataset = dataset.map(load, num_parallel_calls=num_parallel_calls)
+  dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+  return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def fashion_batch_transform(*, resolution: int,

@@ -16,16 +16,18 @@ Z_DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
 
 
 def sample_z(*, batch_size, z_dim: int, z_distribution: str, z_support=(-1.0, 1.0),
-             noise: tf.random.Generator | None = None, seed: int | None = None) -> tf.Tensor:
+             noise: tf.random.Generator | None = None, seed: int | tf.Tensor | None = None) -> tf.Tensor:
   """z [batch_size, z_dim] ~ p_z, drawn from `noise` (a stateful generator: training) or from a
-  stateless `seed` (inference: the iterative search's start, the same for the same seed)."""
+  stateless `seed` (inference: the iterative search's start, the same for the same seed), an int
+  or a [2] int tensor (e.g. (seed, step): a fresh batch per training step with no state to save)."""
   shape = [batch_size, z_dim]
   if z_distribution not in Z_DISTRIBUTIONS:
     raise InputError(f"z_distribution={z_distribution!r}: choose one of {', '.join(Z_DISTRIBUTIONS)}")
   # normal priors may carry no support (PG-GAN's is unbounded)
   low, high = (float(v) for v in z_support) if z_distribution != "normal" else (None, None)
   if noise is None:
-    seeds = tf.constant([seed or 0, 0], tf.int32)
+    seeds = (tf.constant([seed or 0, 0], tf.int32) if seed is None or isinstance(seed, int)
+             else tf.cast(seed, tf.int64))
     if z_distribution == "uniform":
       return tf.random.stateless_uniform(shape, seeds, low, high)
     if z_distribution == "truncated_normal":

@@ -4,7 +4,7 @@
 
 "We fine tune a ResNet-101 pre-trained on ImageNet on masked images. We achieve 75.3% top-1
 accuracy (starting from 55%) on masked ImageNet validation set compared to 77% on unmasked
-version." Linear: config -> labelled images + masks -> f -> resume -> step -> loop -> export.
+version." Linear: config -> f -> resume -> labelled images + masks -> step -> loop -> export.
 The exported module and its loader: `pgi_tf.hub.class_predictor`; the paper's two accuracies: `pgi_tf.evaluation.classification`.
 """
 
@@ -34,17 +34,18 @@ KIND = "class_predictor"
 SIGNATURE = "serving_default"
 
 
-def make_training_masks(config: ml_collections.ConfigDict, *, resolution: int, seed: int) -> tf.data.Dataset:
+def make_training_masks(config: ml_collections.ConfigDict, *, resolution: int, seed: int,
+                        start: int = 0) -> tf.data.Dataset:
   """config.masks as the prior trainer reads it or, when config.masks.central_sizes is set, a
-  uniform mixture of central squares of those sides (§6.3: central holes on ImageNet)."""
+  uniform mixture of central squares of those sides (§6.3: central holes on ImageNet). The
+  stream begins at mask `start` (a resumed trainer passes step * global batch)."""
   fields = config.masks.to_dict()
   sizes = tuple(fields.pop("central_sizes", ()) or ())
   if not sizes:
-    return prior.make_mask_dataset(ml_collections.ConfigDict({"masks": fields}), resolution=resolution, seed=seed)
-  parts = [tf.data.Dataset.from_tensors(masks_lib.sample_masks(
-      masks_lib.MaskSpec(kind="central", size=int(size)), count=1, height=resolution, width=resolution,
-      rng=np.random.default_rng(seed))[0]).repeat() for size in sizes]  # a central mask is fixed: draw once
-  return tf.data.Dataset.sample_from_datasets(parts, seed=seed, rerandomize_each_iteration=False)
+    return prior.make_mask_dataset(ml_collections.ConfigDict({"masks": fields}), resolution=resolution, seed=seed,
+                                   start=start)
+  return masks_lib.make_mask_dataset([masks_lib.MaskSpec(kind="central", size=int(size)) for size in sizes],
+                                     height=resolution, width=resolution, seed=seed, start=start)
 
 
 # --------------------------------------------------------------------------- training
@@ -65,7 +66,7 @@ def fingerprint(config: ml_collections.ConfigDict, input_size: int) -> dict[str,
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Fine-tunes the class predictor for config.train.num_steps (resuming from workdir), exports it."""
   # ------------------------------------------------------------------ set-up
-  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir, seed=config.seed)
   resolution, num_classes = config.data.resolution, config.model.num_classes
   input_size = class_lib.resolve_input_size(architecture=config.model.architecture, resolution=resolution,
                                             input_size=config.model.input_size or None)
@@ -73,18 +74,12 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if len(names) > num_classes:
     raise InputError(f"--config.model.num_classes={num_classes}: {config.data.data_dir} has {len(names)} classes")
 
-  # ------------------------------------------------------------------ data: labelled images and masks
+  # ------------------------------------------------------------------ the labelled image source
   def image_dataset(split, split_file, batch_size, **kwargs):
     return datasets.make_image_dataset(
         source=config.data.source, data_dir=config.data.data_dir or None, split=split, resolution=resolution,
         channels=3, batch_size=batch_size, split_file=split_file or None, with_labels=True,
         preflight=config.data.get("preflight", True), **kwargs)
-
-  images = image_dataset(config.data.split, config.data.split_file, global_batch,
-                         shuffle=True, repeat=True, seed=config.seed)
-  masks = make_training_masks(config, resolution=resolution, seed=config.seed).batch(global_batch)
-  dataset = tf.data.Dataset.zip((images, masks)).map(lambda image_label, mask: (*image_label, mask))
-  distributed_dataset = strategy.experimental_distribute_dataset(dataset.prefetch(tf.data.AUTOTUNE))
 
   # ------------------------------------------------------------------ f and its optimizer
   checkpoint_dir = os.path.join(workdir, "checkpoints")
@@ -107,6 +102,15 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resumed_from_step = int(step.numpy())
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
+
+  # ------------------------------------------------------------------ batches and holes, from the restored step
+  # Functions of (seed, position), so a resumed run reads what an uninterrupted one would.
+  images = image_dataset(config.data.split, config.data.split_file, global_batch,
+                         shuffle=True, repeat=True, seed=config.seed, start_batch=resumed_from_step)
+  masks = make_training_masks(config, resolution=resolution, seed=config.seed,
+                              start=resumed_from_step * global_batch).batch(global_batch)
+  dataset = tf.data.Dataset.zip((images, masks)).map(lambda image_label, mask: (*image_label, mask))
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset.prefetch(tf.data.AUTOTUNE))
 
   # ------------------------------------------------------------------ one step: cross-entropy on I_d
   def replica_step(real_images, labels, hole_masks):

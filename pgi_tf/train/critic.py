@@ -96,7 +96,7 @@ def _resolve_frozen_generator(config: ml_collections.ConfigDict):
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Trains the critic for config.train.num_steps (resuming from workdir) and exports it."""
   # ------------------------------------------------------------------ set-up
-  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir, seed=config.seed)
 
   # ------------------------------------------------------------------ frozen G
   with strategy.scope():
@@ -106,15 +106,12 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   os.makedirs(workdir, exist_ok=True)
 
   # ------------------------------------------------------------------ real images
-  def real_images(batch_size: int, *, shuffle: bool, repeat: bool) -> tf.data.Dataset:
+  def real_images(batch_size: int, *, shuffle: bool, repeat: bool, start_batch: int = 0) -> tf.data.Dataset:
     return datasets.make_image_dataset(
         source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
         resolution=resolution, channels=config.data.channels, batch_size=batch_size, shuffle=shuffle,
-        repeat=repeat, seed=config.seed, split_file=config.data.get("split_file") or None)
-
-  # (images,) tuples: runtime.distributed_step calls replica_step(*batch).
-  dataset = real_images(global_batch, shuffle=True, repeat=True).map(lambda x: (x,)).prefetch(tf.data.AUTOTUNE)
-  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
+        repeat=repeat, seed=config.seed, split_file=config.data.get("split_file") or None,
+        start_batch=start_batch)
 
   # ------------------------------------------------------------------ critic and its optimizer
   with strategy.scope():
@@ -137,6 +134,13 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resumed_from_step = int(step.numpy())
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
+
+  # ------------------------------------------------------------------ real batches, from the restored step
+  # A function of (seed, batch), so a resumed run reads what an uninterrupted one would.
+  # (images,) tuples: runtime.distributed_step calls replica_step(*batch).
+  dataset = real_images(global_batch, shuffle=True, repeat=True, start_batch=resumed_from_step)
+  dataset = dataset.map(lambda x: (x,)).prefetch(tf.data.AUTOTUNE)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ one critic step (max_D of Eq. 1, G fixed)
   def generate(z, labels):

@@ -1,6 +1,6 @@
 """Stage 1 (§3.1): train a DCGAN with the game of Eq. 1, then export G and D as hub modules.
 
-Linear on purpose: config -> data -> models -> resume -> step function -> loop -> export.
+Linear on purpose: config -> models -> resume -> data -> step function -> loop -> export.
 The maths lives in `pgi_tf.losses`; this file only coordinates.
 """
 
@@ -144,16 +144,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   if config.train.loss not in losses.GAN_LOSSES:
     raise InputError(f"--config.train.loss={config.train.loss}: choose one of {', '.join(losses.GAN_LOSSES)}")
   check_structural_prior(config)
-  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir, seed=config.seed)
   gan_config = model_config(config)
   gan_config.validate()
-
-  # ------------------------------------------------------------------ data
-  dataset = datasets.make_image_dataset(
-      source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
-      resolution=config.data.resolution, channels=config.data.channels, batch_size=global_batch,
-      shuffle=True, repeat=True, seed=config.seed, split_file=config.data.get("split_file") or None)
-  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ models
   with strategy.scope():
@@ -176,6 +169,15 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resumed_from_step = int(step.numpy())
   if restored:
     logging.info("Resumed from %s at step %d", restored, int(step.numpy()))
+
+  # ------------------------------------------------------------------ data, from the restored step
+  # A pure function of (seed, batch): a resumed run reads what an uninterrupted one would.
+  dataset = datasets.make_image_dataset(
+      source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
+      resolution=config.data.resolution, channels=config.data.channels, batch_size=global_batch,
+      shuffle=True, repeat=True, seed=config.seed, split_file=config.data.get("split_file") or None,
+      start_batch=resumed_from_step)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ one step of Eq. 1
   z_dim = gan_config.z_dim

@@ -4,7 +4,7 @@
 
 G and D enter as hub modules (`pgi_tf.hub.HubModuleLayer`): their variables are not
 trainable weights of anything here, so they are frozen by construction. Linear on
-purpose: config -> frozen G, D -> data and masks -> P -> resume -> step -> loop -> export.
+purpose: config -> frozen G, D -> P -> resume -> data and masks -> step -> loop -> export.
 """
 
 from __future__ import annotations
@@ -88,10 +88,14 @@ def predictor_config(config: ml_collections.ConfigDict, metadata: dict) -> prior
       z_support=tuple(metadata.get("z_support", (-1.0, 1.0))))
 
 
-def make_mask_dataset(config: ml_collections.ConfigDict, *, resolution: int, seed: int) -> tf.data.Dataset:
+def make_mask_dataset(config: ml_collections.ConfigDict, *, resolution: int, seed: int,
+                      start: int = 0) -> tf.data.Dataset:
   """Training masks: one MaskSpec, or a uniform mixture over config.masks.mixture_hole_ratios
   ("ratio" masks of each ratio) or config.masks.mixture_sizes (masks.kind "square" or
-  "central" of each side in px, e.g. Table 2's central 96..128 px holes on ImageNet)."""
+  "central" of each side in px, e.g. Table 2's central 96..128 px holes on ImageNet).
+
+  The stream begins at mask `start` (a resumed trainer passes step * global batch) and is a
+  function of the seed and the mask's position (`masks.make_mask_dataset`)."""
   mixtures = ("mixture_hole_ratios", "mixture_sizes")
   spec_fields = {k: v for k, v in config.masks.to_dict().items() if k not in mixtures}
   ratios = tuple(config.masks.get("mixture_hole_ratios", ()) or ())
@@ -102,12 +106,8 @@ def make_mask_dataset(config: ml_collections.ConfigDict, *, resolution: int, see
     raise InputError(f"--config.masks.mixture_sizes: needs masks.kind square or central, not {config.masks.kind}")
   variants = ([dict(spec_fields, kind="ratio", hole_ratio=r) for r in ratios]
               or [dict(spec_fields, size=int(v)) for v in sizes])
-  if not variants:
-    return masks_lib.make_mask_dataset(masks_lib.MaskSpec.from_config(spec_fields),
-                                       height=resolution, width=resolution, seed=seed)
-  parts = [masks_lib.make_mask_dataset(masks_lib.MaskSpec.from_config(fields), height=resolution,
-                                       width=resolution, seed=seed + i) for i, fields in enumerate(variants)]
-  return tf.data.Dataset.sample_from_datasets(parts, seed=seed, rerandomize_each_iteration=False)
+  specs = [masks_lib.MaskSpec.from_config(fields) for fields in variants or [spec_fields]]
+  return masks_lib.make_mask_dataset(specs, height=resolution, width=resolution, seed=seed, start=start)
 
 
 def learning_rate_schedule(config: ml_collections.ConfigDict):
@@ -189,7 +189,7 @@ def fingerprint(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, 
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Trains P for config.train.num_steps (resuming from workdir) and exports it."""
   # ------------------------------------------------------------------ set-up
-  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir, seed=config.seed)
 
   # ------------------------------------------------------------------ frozen G and D
   with strategy.scope():
@@ -200,23 +200,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resolution = metadata["resolution"]
   if discriminator is None:
     logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (photo_realism=off).")
-
-  # ------------------------------------------------------------------ data: images (+ labels) and masks
-  with_labels = conditioning == "class"  # a class-conditional BigGAN is fed each image's label
-
-  def image_dataset(batch_size, **kwargs):
-    return datasets.make_image_dataset(
-        source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
-        resolution=resolution, channels=config.data.channels, batch_size=batch_size,
-        split_file=config.data.get("split_file") or None, with_labels=with_labels, **kwargs)
-
-  images = image_dataset(global_batch, shuffle=True, repeat=True, seed=config.seed)
-  masks = make_mask_dataset(config, resolution=resolution, seed=config.seed).batch(global_batch)
-  dataset = tf.data.Dataset.zip((images, masks))
-  if with_labels:  # flat (images, masks, labels) batches: replica_step's arguments
-    dataset = dataset.map(lambda image_and_label, mask: (image_and_label[0], mask, image_and_label[1]))
-  dataset = dataset.prefetch(tf.data.AUTOTUNE)
-  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ P and its optimizer
   p_config = predictor_config(config, metadata)
@@ -236,6 +219,26 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
   elif config.train.get("warm_start"):
     warm_start(predictor, config.train.warm_start, p_config=p_config)
+
+  # ------------------------------------------------------------------ data: images (+ labels) and masks
+  with_labels = conditioning == "class"  # a class-conditional BigGAN is fed each image's label
+
+  def image_dataset(batch_size, **kwargs):
+    return datasets.make_image_dataset(
+        source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
+        resolution=resolution, channels=config.data.channels, batch_size=batch_size,
+        split_file=config.data.get("split_file") or None, with_labels=with_labels, **kwargs)
+
+  # Both streams are functions of (seed, position), started at the restored step: a resumed
+  # run reads the batches and holes an uninterrupted run would (nothing of them is checkpointed).
+  images = image_dataset(global_batch, shuffle=True, repeat=True, seed=config.seed, start_batch=resumed_from_step)
+  masks = make_mask_dataset(config, resolution=resolution, seed=config.seed,
+                            start=resumed_from_step * global_batch).batch(global_batch)
+  dataset = tf.data.Dataset.zip((images, masks))
+  if with_labels:  # flat (images, masks, labels) batches: replica_step's arguments
+    dataset = dataset.map(lambda image_and_label, mask: (image_and_label[0], mask, image_and_label[1]))
+  dataset = dataset.prefetch(tf.data.AUTOTUNE)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ one step of Eq. 7
   lambda_realism = config.loss.lambda_realism if discriminator is not None else 0.0
@@ -280,11 +283,18 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     reported["candidate_spread"] = tf.reduce_mean(tf.math.reduce_std(z, axis=1), axis=-1)
     return reported
 
+  latent_seed = int(config.seed) * 4096  # a plain int: the step function closes over no ConfigDict
+
   def latent_consistency(hole_masks, conditions):
     """P(M̄ ⊙ G(z[, c]), M[, c]) ≈ z on G's own samples (beyond the paper). Under a condition c
     (S or y) the samples are drawn with the batch's own c, so P is asked what it will be asked."""
+    # A fresh batch of z every step, drawn statelessly from (seed, replica, step): nothing to
+    # checkpoint, and a resumed run draws what an uninterrupted one would. (Before this, the draw
+    # had no step in it, so every step saw the same 64 z; the bundled latent P was trained so.)
+    replica = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int64)
     z = z_prior.sample_z(batch_size=tf.shape(hole_masks)[0], z_dim=metadata["z_dim"],
-                         z_distribution=p_config.z_distribution, z_support=p_config.z_support)
+                         z_distribution=p_config.z_distribution, z_support=p_config.z_support,
+                         seed=tf.stack([latent_seed + replica, step]))
     samples = tf.stop_gradient(conditioning_lib.generate(generator, z, conditions))
     predicted = conditioning_lib.predict_z(predictor, (1.0 - hole_masks) * samples, hole_masks, conditions,
                                            training=True)

@@ -6,7 +6,7 @@
 the recipe of GLCIC / DeepFill / LaMa at the smallest size: same data split and training masks
 as P (`configs/fashion_mnist32_prior.py`), so the two schools differ only in how the hole is
 filled. D is a fresh DCGAN discriminator (`models.dcgan`) judging whole composites, so it sees
-the seam. Linear on purpose: config -> data and masks -> F, D -> resume -> step -> loop -> export.
+the seam. Linear on purpose: config -> F, D -> resume -> data and masks -> step -> loop -> export.
 """
 
 from __future__ import annotations
@@ -38,22 +38,17 @@ def model_config(config: ml_collections.ConfigDict) -> regression_lib.Regression
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Trains F and its D for config.train.num_steps (resuming from workdir) and exports F."""
   # ------------------------------------------------------------------ set-up
-  strategy, chief, global_batch = runtime.start_run(config.train, workdir)
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir, seed=config.seed)
   f_config = model_config(config)
   f_config.validate()
   resolution = f_config.resolution
 
-  # ------------------------------------------------------------------ data: images and P's training masks
+  # ------------------------------------------------------------------ the image source (streams start after resume)
   def image_dataset(batch_size, **kwargs):
     return datasets.make_image_dataset(
         source=config.data.source, data_dir=config.data.data_dir or None, split=config.data.split,
         resolution=resolution, channels=config.data.channels, batch_size=batch_size,
         split_file=config.data.get("split_file") or None, **kwargs)
-
-  images = image_dataset(global_batch, shuffle=True, repeat=True, seed=config.seed)
-  masks = prior_training.make_mask_dataset(config, resolution=resolution, seed=config.seed).batch(global_batch)
-  dataset = tf.data.Dataset.zip((images, masks)).prefetch(tf.data.AUTOTUNE)
-  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ F, D and their optimizers
   with strategy.scope():
@@ -75,6 +70,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resumed_from_step = int(step.numpy())
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
+
+  # ------------------------------------------------------------------ batches and holes, from the restored step
+  # Functions of (seed, position), so a resumed run reads what an uninterrupted one would.
+  images = image_dataset(global_batch, shuffle=True, repeat=True, seed=config.seed, start_batch=resumed_from_step)
+  masks = prior_training.make_mask_dataset(config, resolution=resolution, seed=config.seed,
+                                           start=resumed_from_step * global_batch).batch(global_batch)
+  dataset = tf.data.Dataset.zip((images, masks)).prefetch(tf.data.AUTOTUNE)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ one step: D, then F
   lambda_adversarial = config.loss.lambda_adversarial

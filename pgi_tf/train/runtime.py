@@ -49,10 +49,17 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
   raise InputError(f"--distribution={name}: unknown strategy, choose one of {', '.join(STRATEGIES)}")
 
 
-def start_run(train_config, workdir: str) -> tuple[tf.distribute.Strategy, bool, int]:
+def start_run(train_config, workdir: str, *, seed: int) -> tuple[tf.distribute.Strategy, bool, int]:
   """What every trainer does first: (strategy from train_config.distribution, whether this task
   is the chief, the global batch train_config.batch_size checked to split evenly over the
-  replicas); creates workdir."""
+  replicas); creates workdir and seeds Python, numpy, TensorFlow and Keras with `seed`.
+
+  Seeding here, before any model is built, makes weight initialisation a function of
+  config.seed; with --deterministic (op determinism) the same command gives the same model.
+  The rest of a run's randomness must be checkpointed (tf.random.Generator) or a function of
+  (seed, step) (the data and mask streams, started at the restored step), so that a resumed
+  run matches an uninterrupted one too."""
+  seed_everything(seed)
   strategy = make_strategy(train_config.distribution)
   global_batch = train_config.batch_size
   if global_batch % strategy.num_replicas_in_sync:
@@ -60,6 +67,13 @@ def start_run(train_config, workdir: str) -> tuple[tf.distribute.Strategy, bool,
                      f"{strategy.num_replicas_in_sync} replicas")
   os.makedirs(workdir, exist_ok=True)
   return strategy, is_chief(strategy), global_batch
+
+
+def seed_everything(seed: int) -> None:
+  """keras.utils.set_random_seed: Python's `random`, numpy, TensorFlow's global seed and Keras'
+  global SeedGenerator (which unseeded initialisers draw from)."""
+  import keras  # pylint: disable=import-outside-toplevel  (why not at the top: see built_adam)
+  keras.utils.set_random_seed(int(seed))
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -105,7 +119,7 @@ class CheckpointKeeper:
     if latest:
       try:
         self.checkpoint.restore(latest).assert_existing_objects_matched()
-      except (tf.errors.OpError, AssertionError, ValueError) as e:
+      except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:  # IndexError: a truncated data file
         raise InputError(f"{latest}: cannot restore checkpoint ({type(e).__name__}: "
                          f"{str(e).splitlines()[0][:200]})") from None
     return latest

@@ -7,7 +7,7 @@ G and D are hub modules (`pgi_tf.hub.HubModuleLayer`), frozen by construction, a
 window's frames folded into the batch ([N*W, ...]). Everything that is not sequence-specific
 (loading G and D, P's hyperparameters from G's metadata, the learning-rate schedule, the loop,
 checkpoints, summaries, distribution) is stage 2's own code, so the two trainers cannot drift.
-Linear: config -> frozen G, D -> clips and masks -> model -> resume / warm start -> step -> loop -> export.
+Linear: config -> frozen G, D -> model -> resume / warm start -> clips and masks -> step -> loop -> export.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   """Trains the grouped prior model for config.train.num_steps (resuming from workdir) and exports it."""
   # ------------------------------------------------------------------ set-up
   check_sequence_config(config)
-  strategy, chief, global_batch = runtime.start_run(config.train, workdir)  # clips; each has `window` frames
+  strategy, chief, global_batch = runtime.start_run(config.train, workdir, seed=config.seed)  # clips of `window` frames
   window = config.sequence.window
 
   # ------------------------------------------------------------------ frozen G and D
@@ -107,12 +107,6 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resolution = metadata["resolution"]
   if discriminator is None:
     logging.warning("No discriminator: Eq. 5 (photo-realism) is off for this run (photo_realism=off).")
-
-  # ------------------------------------------------------------------ data: clips and masks
-  clips = make_clips(config, resolution=resolution, batch_size=global_batch, seed=config.seed, training=True)
-  masks = make_clip_masks(config, resolution=resolution, batch_size=global_batch, seed=config.seed)
-  dataset = tf.data.Dataset.zip((clips, masks)).prefetch(tf.data.AUTOTUNE)
-  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ model and its optimizer
   m_config = model_config(config, metadata)
@@ -134,6 +128,15 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     read_from = warm_start_frame_encoder(model, m_config.frame, config.train.warm_start,
                                                       generator_path=metadata["module_path"])
     logging.info("Warm start: per-frame CNN initialised from P at %s", read_from)
+
+  # ------------------------------------------------------------------ data: clips and masks, from the restored step
+  # Both streams are functions of the seed; the clip and mask generators (`pgi_tf.data.sequences`)
+  # cannot start mid-stream, so a resumed run reads and drops the batches before its step
+  # (a few ms each), and then reads what an uninterrupted run would.
+  clips = make_clips(config, resolution=resolution, batch_size=global_batch, seed=config.seed, training=True)
+  masks = make_clip_masks(config, resolution=resolution, batch_size=global_batch, seed=config.seed)
+  dataset = tf.data.Dataset.zip((clips, masks)).skip(resumed_from_step).prefetch(tf.data.AUTOTUNE)
+  distributed_dataset = strategy.experimental_distribute_dataset(dataset)
 
   # ------------------------------------------------------------------ one step of Eq. 10
   lambda_realism = config.loss.lambda_realism if discriminator is not None else 0.0

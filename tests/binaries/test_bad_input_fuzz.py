@@ -130,7 +130,7 @@ def _output_location_cases(root, binary, base):
   return [
       Case(f"{binary}-{flag}-is-a-file", binary, base + [f"--{flag}={afile}"], pattern=f"--{flag}=.*is a file"),
       Case(f"{binary}-{flag}-empty", binary, base + [f"--{flag}="], pattern=f"--{flag}=: empty"),
-      Case(f"{binary}-{flag}-under-a-file", binary, base + [f"--{flag}={afile}/sub"], pattern=f"--{flag}=.*cannot write"),
+      Case(f"{binary}-{flag}-under-a-file", binary, base + [f"--{flag}={afile}/sub"], pattern=f"--{flag}=.*cannot be made: .* is a file"),
       Case(f"{binary}-{flag}-unwritable", binary, base + [f"--{flag}=/proc/pgi_tf_out"],
            pattern=f"--{flag}=/proc/pgi_tf_out: cannot write"),
   ]

@@ -351,7 +351,7 @@ def test_config_matches_prior_preset():
 
 def test_binary_rejects_bad_flags_with_one_line(binary_runs):
   runs = binary_runs.results()
-  for run, needle in zip(runs, ("--distribution", "--config.sequence.lstm_units=0: must be >= 1")):
+  for run, needle in zip(runs, ("--distribution", "--config.sequence.lstm_units=0: must be > 0")):
     assert run.returncode == 2, run.stderr[-2000:]
     lines = run.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and needle in lines[-1], run.stderr[-2000:]
