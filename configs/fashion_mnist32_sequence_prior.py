@@ -49,6 +49,7 @@ def get_config(arg: str | None = None):
   config.prior.dense_units = 0
   config.loss.lambda_realism = 0.0   # λ1, as configs/fashion_mnist32_prior.py (chosen on val)
   config.loss.lambda_gradient = 0.0  # λ2, as configs/fashion_mnist32_prior.py (chosen on val)
+  config.loss.lambda_temporal = 0.0  # beyond the paper: λ_t of losses.latent_smoothness_loss (0 = Eq. 10 alone)
 
   config.train.num_steps = 10000
   config.train.batch_size = 16      # clips: 16 x 8 = 128 frames through G and D per step

@@ -20,7 +20,7 @@ Contents
                             combined_prior_loss (Eq. 7), prior_losses (all of them at once)
   Yeh et al. (Eq. 2, §3.2)  yeh_importance_weights, yeh_contextual_loss, yeh_perceptual_loss
   Keypoints (Eq. 9, §4.2)   keypoint_refinement_loss
-  Sequences (Eq. 10, §4.3)  grouped_prior_loss
+  Sequences (Eq. 10, §4.3)  grouped_prior_loss (+ latent_smoothness_loss, beyond the paper)
   Critic (§5)               r1_penalty (R1 of Mescheder et al. 2018)
   Beyond the paper          best_of_candidates (K candidates per image), latent_consistency_loss,
                             hole_l1_loss (the regression peer)
@@ -31,7 +31,7 @@ One module per group (gan, prior, yeh, keypoints, grouped_prior, candidates, reg
 
 from pgi_tf.losses.candidates import best_of_candidates, latent_consistency_loss
 from pgi_tf.losses.gan import GAN_LOSSES, discriminator_loss, generator_loss, gradient_penalty, r1_penalty
-from pgi_tf.losses.grouped_prior import grouped_prior_loss
+from pgi_tf.losses.grouped_prior import grouped_prior_loss, latent_smoothness_loss
 from pgi_tf.losses.keypoints import keypoint_refinement_loss
 from pgi_tf.losses.prior import (LOSS_NORMALISATION, combined_prior_loss, contextual_loss,
                                  contextual_weights, gradient_difference_loss, photo_realism_loss, prior_losses)
@@ -40,7 +40,7 @@ from pgi_tf.losses.yeh import yeh_contextual_loss, yeh_importance_weights, yeh_p
 
 __all__ = [
     "GAN_LOSSES", "LOSS_NORMALISATION", "best_of_candidates", "latent_consistency_loss", "combined_prior_loss", "contextual_loss", "contextual_weights", "discriminator_loss",
-    "generator_loss", "gradient_difference_loss", "hole_l1_loss", "gradient_penalty", "grouped_prior_loss",
+    "generator_loss", "gradient_difference_loss", "hole_l1_loss", "gradient_penalty", "grouped_prior_loss", "latent_smoothness_loss",
     "keypoint_refinement_loss", "photo_realism_loss", "prior_losses", "r1_penalty", "yeh_contextual_loss",
     "yeh_importance_weights", "yeh_perceptual_loss",
 ]

@@ -56,3 +56,28 @@ def grouped_prior_loss(*, frames_or_masked, generated_frames, masks, fake_logits
       lambda_realism=lambda_realism, lambda_gradient=lambda_gradient,
       weights=None if weights is None else fold(weights))
   return {name: tf.reduce_mean(tf.reshape(value, clip_shape), axis=1) for name, value in per_frame.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Beyond the paper: a temporal-consistency option for the grouped prior (issue 13)
+# --------------------------------------------------------------------------------------------
+
+
+def latent_smoothness_loss(z) -> tf.Tensor:
+  """Mean squared step of the predicted latents along time, per clip [N] (beyond the paper).
+
+    L_smooth = 1/(W-1) sum_{t=1}^{W-1} 1/d ||z^{t+1} - z^t||^2
+
+  Added to Eq. 10 with weight λ_t (`config.loss.lambda_temporal`), it asks the LSTM for z that
+  move no more than the frames need: the learned counterpart of smoothing z at inference
+  (`VideoInpainter.with_latent_smoothing`). It needs no pixel of the hole and costs nothing at
+  inference.
+
+  Args:
+    z: the window's latents, [N, W, d] with W >= 2.
+  """
+  z = _as_float32(z)
+  if z.shape.rank != 3:
+    raise InputError(f"latent_smoothness_loss(z): expected shape [N, W, d], got {z.shape}")
+  steps = z[:, 1:] - z[:, :-1]
+  return tf.reduce_mean(tf.square(steps), axis=[1, 2])

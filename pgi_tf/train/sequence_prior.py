@@ -141,12 +141,13 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   # ------------------------------------------------------------------ one step of Eq. 10
   lambda_realism = config.loss.lambda_realism if discriminator is not None else 0.0
   lambda_gradient = config.loss.lambda_gradient
+  lambda_temporal = config.loss.get("lambda_temporal", 0.0)
   decay = config.loss.contextual_decay
   z_dim = metadata["z_dim"]
   frame_shape = (resolution, resolution, metadata["channels"])
 
   def generate(masked_frames, hole_masks, training=False):
-    """G(z_p^t) for every frame, [B, W, R, R, C], and D's logits on them, [B, W] (or None).
+    """G(z_p^t) for every frame, [B, W, R, R, C], D's logits on them, [B, W] (or None), and z, [B, W, d].
 
     M_{z+S+L}: S^t of every masked frame conditions the CNN, G and D, as P's S does in §4.2."""
     clip_shape = tf.shape(masked_frames)[:2]
@@ -164,7 +165,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     if discriminator is not None:
       fake_logits = discriminator(generated) if conditions is None else discriminator([generated, conditions])
     generated = tf.reshape(generated, tf.concat([clip_shape, frame_shape], axis=0))
-    return generated, (None if fake_logits is None else tf.reshape(fake_logits, clip_shape))
+    fake_logits = None if fake_logits is None else tf.reshape(fake_logits, clip_shape)
+    return generated, fake_logits, tf.reshape(z, [clip_shape[0], clip_shape[1], z_dim])
 
   def replica_step(frames, hole_masks):
     masked_frames = (1.0 - hole_masks) * frames
@@ -172,10 +174,14 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
                                                    decay=decay), tf.shape(hole_masks))
 
     def loss_parts():
-      generated, fake_logits = generate(masked_frames, hole_masks, training=True)
-      return losses.grouped_prior_loss(frames_or_masked=masked_frames, generated_frames=generated,
-                                       masks=hole_masks, fake_logits=fake_logits, weights=weights,
-                                       lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+      generated, fake_logits, z = generate(masked_frames, hole_masks, training=True)
+      parts = losses.grouped_prior_loss(frames_or_masked=masked_frames, generated_frames=generated,
+                                        masks=hole_masks, fake_logits=fake_logits, weights=weights,
+                                        lambda_realism=lambda_realism, lambda_gradient=lambda_gradient)
+      if lambda_temporal:  # beyond the paper: Eq. 10 + λ_t · L_smooth
+        parts["latent_smoothness"] = losses.latent_smoothness_loss(z)
+        parts["total"] = parts["total"] + lambda_temporal * parts["latent_smoothness"]
+      return parts
 
     return runtime.minimize(loss_parts, model=model, optimizer=optimizer, global_batch_size=global_batch)
 
@@ -190,7 +196,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
 
   def write_samples(at_step: int) -> str:
     """Per clip, four rows of W frames: masked | G(z_p^t) | Eq. 8 output | original."""
-    generated, _ = generate((1.0 - grid_masks) * grid_clips, grid_masks)
+    generated, _, _ = generate((1.0 - grid_masks) * grid_clips, grid_masks)
     masked = (1.0 - grid_masks) * grid_clips + grid_masks  # holes shown white
     inpainted = (1.0 - grid_masks) * grid_clips + grid_masks * generated
     rows = np.stack([masked, generated, inpainted, grid_clips], axis=1)  # [clips, 4, W, R, R, C]
@@ -215,7 +221,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
         per_frame=config.sequence.per_frame,
         extra={"trained_steps": final_step, "warm_start": config.train.get("warm_start", ""),
                "lr_schedule": config.train.get("lr_schedule", "constant"), "lambda_realism": lambda_realism,
-               "lambda_gradient": lambda_gradient,
+               "lambda_gradient": lambda_gradient, "lambda_temporal": lambda_temporal,
                "loss_normalisation": losses.LOSS_NORMALISATION, **realism, "dataset": config.data.source,
                **prior.generator_record(config, metadata), "mask_kind": config.masks.kind,
                "mask_motion": config.masks.motion,

@@ -407,3 +407,33 @@ def test_moving_preset_pairs_lstm_and_per_frame_on_the_frames_generator(tiny, tm
   config.train.update(num_steps=1, checkpoint_every=1, sample_every=1, summary_every=1)
   result = sequence_training.train(config, workdir=str(tmp_path / "per_frame"))
   assert hub.read_metadata(result["export_dir"])["temporal"] == "per_frame"
+
+
+def test_latent_smoothness_by_hand():
+  """L_smooth = 1/(W-1) sum_t 1/d ||z^{t+1} - z^t||^2, per clip."""
+  z = np.zeros((2, 3, 2), np.float32)
+  z[0, 1] = [1.0, 0.0]   # steps: (1, 0) then (-1, 0): squares 1 and 1 over d = 2 -> 0.5, 0.5
+  z[1] = [[0.0, 0.0], [0.0, 0.0], [0.0, 2.0]]  # steps: 0, then (0, 2): 0 and 4 / 2 = 2 -> mean 1
+  np.testing.assert_allclose(losses.latent_smoothness_loss(z), [0.5, 1.0])
+  with pytest.raises(InputError, match=r"latent_smoothness_loss\(z\)"):
+    losses.latent_smoothness_loss(np.zeros((2, 3), np.float32))
+
+
+def test_temporal_preset_is_the_control_plus_the_term_and_trains_it(tiny, tmp_path):
+  """configs/moving_fashion_mnist32_sequence_prior_temporal.py differs from its control only by
+  λ_t, and its smoke run reports the term and records λ_t in the export."""
+  from configs import moving_fashion_mnist32_sequence_prior, moving_fashion_mnist32_sequence_prior_temporal
+  from pgi_tf.train import sequence_prior as sequence_training
+  control = moving_fashion_mnist32_sequence_prior.get_config().to_dict()
+  variant = moving_fashion_mnist32_sequence_prior_temporal.get_config().to_dict()
+  assert variant["loss"].pop("lambda_temporal") > 0 and control["loss"].pop("lambda_temporal") == 0
+  del control["name"], variant["name"]
+  assert variant == control
+  data_dir = fixtures_data.make_fashion_mnist(tmp_path / "fashion_mnist", train_count=24, test_count=4)
+  config = moving_fashion_mnist32_sequence_prior_temporal.get_config("smoke")
+  config.generator, config.discriminator = tiny.generator, tiny.discriminator
+  config.data.resolution, config.data.data_dir = 16, data_dir
+  config.train.update(num_steps=2, checkpoint_every=2, sample_every=2, summary_every=1)
+  result = sequence_training.train(config, workdir=str(tmp_path / "temporal"))
+  assert result["losses"]["latent_smoothness"] > 0
+  assert hub.read_metadata(result["export_dir"])["lambda_temporal"] == config.loss.lambda_temporal
