@@ -17,7 +17,8 @@ The end-to-end inpainter (P -> G -> Eq. 8 in one SavedModel) is an inference fro
 from pgi_tf.hub.class_predictor import ClassPredictor, export_class_predictor, load_class_predictor
 from pgi_tf.hub.gan import export_discriminator, export_generator, gan_metadata, load_discriminator, load_generator
 from pgi_tf.hub.keypoint_refiner import LoadedKeypointRefiner, export_keypoint_refiner, load_keypoint_refiner
-from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLayer, Untracked, is_remote_handle, load_module,
+from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLayer, Untracked, check_trained_for,
+                                is_remote_handle, load_module,
                                 module_fingerprint, read_metadata, save_module)
 from pgi_tf.hub.prior_predictor import (export_prior_predictor, load_prior_predictor, prior_predictor_metadata,
                                         read_prior_predictor_weights)
@@ -26,7 +27,7 @@ from pgi_tf.hub.regression_inpainter import (RegressionInpainter, export_regress
 from pgi_tf.hub.sequence_prior import export_sequence_prior, load_sequence_prior, sequence_prior_metadata
 
 __all__ = [
-    "ClassPredictor", "FORMAT_VERSION", "RegressionInpainter", "export_regression_inpainter",
+    "ClassPredictor", "FORMAT_VERSION", "RegressionInpainter", "check_trained_for", "export_regression_inpainter",
     "load_regression_inpainter", "HubModuleLayer", "LoadedKeypointRefiner", "METADATA_FILENAME", "Untracked",
     "export_class_predictor", "export_discriminator", "export_generator", "export_keypoint_refiner",
     "export_prior_predictor", "export_sequence_prior", "gan_metadata", "is_remote_handle", "load_class_predictor",

@@ -437,3 +437,34 @@ def test_temporal_preset_is_the_control_plus_the_term_and_trains_it(tiny, tmp_pa
   result = sequence_training.train(config, workdir=str(tmp_path / "temporal"))
   assert result["losses"]["latent_smoothness"] > 0
   assert hub.read_metadata(result["export_dir"])["lambda_temporal"] == config.loss.lambda_temporal
+
+
+def test_whole_model_warm_start_from_the_per_frame_ablation(tiny, tmp_path):
+  """A sequence prior export as warm_start initialises every layer (CNN, LSTM, head): with a zero
+  learning rate the LSTM-mode export equals the per-frame export it started from, variable by
+  variable; the preset pairs it with its per-frame control."""
+  from configs import moving_fashion_mnist32_sequence_prior_from_per_frame as preset
+  from pgi_tf.train import sequence_prior as sequence_training
+  full, control = preset.get_config(), preset.get_config("control")
+  assert full.train.warm_start == control.train.warm_start == preset.PER_FRAME_MODEL
+  assert (full.sequence.per_frame, control.sequence.per_frame) == (False, True)
+  assert full.train.num_steps == control.train.num_steps
+  data_dir = fixtures_data.make_fashion_mnist(tmp_path / "fashion_mnist", train_count=24, test_count=4)
+
+  def smoke(per_frame, **train):
+    config = preset.get_config("smoke")
+    config.generator, config.discriminator = tiny.generator, tiny.discriminator
+    config.data.resolution, config.data.data_dir = 16, data_dir
+    config.sequence.per_frame = per_frame
+    config.train.update(num_steps=1, checkpoint_every=1, sample_every=1, summary_every=1, **train)
+    return config
+
+  source = sequence_training.train(smoke(True), workdir=str(tmp_path / "per_frame"))["export_dir"]
+  started = sequence_training.train(smoke(False, warm_start=source, learning_rate=0.0),
+                                    workdir=str(tmp_path / "lstm"))["export_dir"]
+  read = lambda path: tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))  # noqa: E731
+  a, b = read(source), read(started)
+  names = [n for n in a.get_variable_to_shape_map() if n.startswith("sequence_prior/")]
+  assert len(names) > 6
+  for name in names:
+    np.testing.assert_array_equal(a.get_tensor(name), b.get_tensor(name), err_msg=name)
