@@ -1,9 +1,9 @@
-"""M_{z+S} retrained on the held-out split with today's losses (issue 13): P of hub_modules/fashion_mnist32_silhouette_retrained.
+"""Table 1, M_{z+S} (§4.2) retrained on the train split with today's presets (issue 13): its P.
 
 Paper: §4.2's M_{z+S}, z = P(I_d, M, S), Î = I_d + M ⊙ G(z, S). The bundled M_{z+S}
 (hub_modules/fashion_mnist32_silhouette) predates the validation split (its G saw those images),
 the per-known-pixel Eq. 4 / Eq. 6 and the refiner's hole-shaped drops. This stack is retrained
-with the presets as they stand, on the 55,000-image train split only:
+with the presets as they stand, on the 55,000-image train split only. Run, in order:
   1. G(z, S), D(x, S): python -m binaries.train_gan --config=configs/fashion_mnist32_silhouette.py --workdir=runs/zs_gan
   2. f (Eq. 9):        python -m binaries.train_keypoint_refiner --config=configs/keypoint_refiner_fashion_mnist32.py \
                            --workdir=runs/zs_refiner

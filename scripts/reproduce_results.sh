@@ -93,6 +93,34 @@ if [ -d runs/fmnist32_silhouette_prior_latent/export/prior_predictor ]; then
     --prior_predictors=latent=runs/fmnist32_silhouette_prior_latent/export/prior_predictor \
     --output_dir="$out/structural_variants_val" > /dev/null
 fi
+step "M_{z+S} retrained on the train split: $n_iter validation and $n_iter test images"
+retrained=hub_modules/fashion_mnist32_silhouette_retrained
+"$PY" -m binaries.evaluate --split=val --num_images="$n_iter" --batch_size=250 --methods=single,hybrid \
+  --model_dir="$retrained" --structural_prior=silhouette --output_dir="$out/structural_retrained_val" > /dev/null
+"$PY" -m binaries.evaluate --num_images="$n_iter" --batch_size=250 --methods=single,hybrid \
+  --model_dir="$retrained" --structural_prior=silhouette --output_dir="$out/table1_structural_retrained_test1000" > /dev/null
+if [ -d runs/fmnist32_prior_latent_fixed/export/prior_predictor ]; then
+  step "The latent-consistency preset retrained with a fresh z per step, on $n_iter validation images"
+  "$PY" -m binaries.evaluate --split=val --num_images="$n_iter" --batch_size=250 --methods=single \
+    --prior_predictor=hub_modules/fashion_mnist32/prior_predictor_paper \
+    --prior_predictors=latent_bundled=hub_modules/fashion_mnist32/prior_predictor,latent_fresh_z=runs/fmnist32_prior_latent_fixed/export/prior_predictor \
+    --output_dir="$out/latent_term_fix_val" > /dev/null
+fi
+# The temporal options' models are retrained by their presets into runs/ (see their headers).
+temporal="$moving_models"
+for v in mseq_temporal_1:temporal_1 mseq_temporal_10:temporal_10 mseq_per_frame_continued:per-frame_continued \
+         mseq_from_per_frame:from_per-frame; do
+  [ -d "runs/${v%%:*}/export/sequence_prior" ] && temporal+=",${v#*:}=runs/${v%%:*}/export/sequence_prior"
+done
+for motion in moving fixed; do
+  step "Temporal options for M_{z+L}: $clips validation and $clips test clips, $motion holes"
+  "$PY" -m binaries.evaluate --sequences --split=val --num_clips="$clips" --mask_motion="$motion" \
+    --model_dir=hub_modules/moving_fashion_mnist32 --noper_frame_row --sequence_models="$temporal" \
+    --output_dir="$out/temporal_options_val_$motion" > /dev/null
+  "$PY" -m binaries.evaluate --sequences --num_clips="$clips" --mask_motion="$motion" \
+    --model_dir=hub_modules/moving_fashion_mnist32 --noper_frame_row --sequence_models="$temporal" \
+    --output_dir="$out/table3_temporal_options_$motion" > /dev/null
+done
 step "Table 4 and GAN throughput"
 "$PY" -m binaries.benchmark "${bench[@]}" --output_dir="$out/benchmark" > /dev/null
 step "Speed of one z vs K = 8 candidates at 64 px"

@@ -145,8 +145,12 @@ def structural_model_dir(tmp_path_factory):
   refiner_config.data.num_rays = NUM_RAYS
   refiner_trainer.train(refiner_config, workdir=str(root / "refiner"),
                         export_dir=str(model_dir / "keypoint_refiner"))
-  # The M_{z+S} preset with latent consistency: P also inverts G(z, S) under the batch's S.
-  config = fashion_mnist32_silhouette_prior_latent.get_config("smoke")
+  # The M_{z+S} presets with latent consistency (the retrained stack's P; the bundled P fine-tuned):
+  # P also inverts G(z, S) under the batch's S. Their smoke variants are the same run.
+  from configs import fashion_mnist32_silhouette_retrained_prior
+  config = fashion_mnist32_silhouette_retrained_prior.get_config("smoke")
+  latent = fashion_mnist32_silhouette_prior_latent.get_config("smoke").to_dict()
+  assert {k: v for k, v in config.to_dict().items() if k != "name"} == {k: v for k, v in latent.items() if k != "name"}
   base = fashion_mnist32_silhouette_prior.get_config("smoke")
   assert config.loss.lambda_latent == 1.0 and base.loss.lambda_latent == 0.0
   assert config.structural_prior == base.structural_prior and config.masks == base.masks

@@ -443,7 +443,8 @@ def test_whole_model_warm_start_from_the_per_frame_ablation(tiny, tmp_path):
   """A sequence prior export as warm_start initialises every layer (CNN, LSTM, head): with a zero
   learning rate the LSTM-mode export equals the per-frame export it started from, variable by
   variable; the preset pairs it with its per-frame control."""
-  from configs import moving_fashion_mnist32_sequence_prior_from_per_frame as preset
+  from configs import moving_fashion_mnist32_sequence_prior_from_per_frame
+  preset = moving_fashion_mnist32_sequence_prior_from_per_frame
   from pgi_tf.train import sequence_prior as sequence_training
   full, control = preset.get_config(), preset.get_config("control")
   assert full.train.warm_start == control.train.warm_start == preset.PER_FRAME_MODEL
@@ -452,7 +453,7 @@ def test_whole_model_warm_start_from_the_per_frame_ablation(tiny, tmp_path):
   data_dir = fixtures_data.make_fashion_mnist(tmp_path / "fashion_mnist", train_count=24, test_count=4)
 
   def smoke(per_frame, **train):
-    config = preset.get_config("smoke")
+    config = moving_fashion_mnist32_sequence_prior_from_per_frame.get_config("smoke")
     config.generator, config.discriminator = tiny.generator, tiny.discriminator
     config.data.resolution, config.data.data_dir = 16, data_dir
     config.sequence.per_frame = per_frame
