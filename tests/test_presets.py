@@ -111,3 +111,30 @@ def test_the_shipped_p_is_the_variant_chosen_on_val():
     shipped = json.load(f)
   assert shipped["config_name"] == f"fashion_mnist32_prior_{chosen}"
   assert shipped["warm_start"] == "hub_modules/fashion_mnist32/prior_predictor_paper"
+
+
+def test_shipped_sequence_prior_of_the_clip_frame_g_is_the_val_choice():
+  """hub_modules/moving_fashion_mnist32/sequence_prior is the LSTM model with the lowest flicker
+  (summed over fixed and moving holes) among those whose per-frame PSNR is not below the
+  paper-faithful M_{z+L}'s on the validation clips at both hole motions."""
+  import json
+  rows = {}
+  for motion in ("fixed", "moving"):
+    with open(os.path.join(REPO, f"results/temporal_options_val_{motion}/results.json")) as f:
+      results = json.load(f)
+    assert results["split"] == "val" and results["num_clips"] >= 200
+    for row in results["rows"]:
+      rows.setdefault(row["model"], {})[motion] = row
+  paper = rows["M_{z+L}"]
+  lstm = {name: by_motion for name, by_motion in rows.items() if by_motion["fixed"]["temporal"] == "lstm"}
+  eligible = {name: sum(r["flicker"] for r in by_motion.values()) for name, by_motion in lstm.items()
+              if all(by_motion[m]["psnr_db"] >= paper[m]["psnr_db"] for m in ("fixed", "moving"))}
+  chosen = min(eligible, key=eligible.get)
+  assert chosen == "temporal_10"
+  assert "hub_modules/moving_fashion_mnist32/sequence_prior)" in rows[chosen]["fixed"]["z_from"]
+  with open(os.path.join(REPO, "hub_modules/moving_fashion_mnist32/sequence_prior/pgi_tf_metadata.json")) as f:
+    shipped = json.load(f)
+  assert shipped["config_name"] == "moving_fashion_mnist32_sequence_prior_temporal"
+  assert shipped["lambda_temporal"] == 10.0
+  with open(os.path.join(REPO, "hub_modules/moving_fashion_mnist32/sequence_prior_paper/pgi_tf_metadata.json")) as f:
+    assert json.load(f).get("lambda_temporal", 0.0) == 0.0

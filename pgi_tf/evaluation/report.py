@@ -157,8 +157,8 @@ SECTIONS = (
             prose="G and D are `hub_modules/moving_fashion_mnist32` (`configs/moving_fashion_mnist32.py`), trained on "
                   "the frames of the very training clips the two models use, so G can draw the moving, off-centre "
                   "garments. `per-frame` and `M_{z+L}` are the same network trained on the same clips, steps and "
-                  "seed (`configs/moving_fashion_mnist32_sequence_prior.py`), the per-frame one with the LSTM "
-                  "state reset every frame. `+ z smoothing x1` rows (beyond the paper, a temporal-consistency "
+                  "seed (`configs/moving_fashion_mnist32_sequence_prior.py`; M_{z+L} is the paper-faithful "
+                  "`sequence_prior_paper`), the per-frame one with the LSTM state reset every frame. `+ z smoothing x1` rows (beyond the paper, a temporal-consistency "
                   "option) smooth each clip's z once along time with [1/4, 1/2, 1/4] and draw G again; k = 1 "
                   "was chosen on validation clips (section below). Held-out clips of the test split."),
     Section(title="Table 3 pattern with a G of the clip frames (a fair §4.3 test), moving holes",
@@ -177,8 +177,10 @@ SECTIONS = (
                   "model and trains 1,500 more steps with λ_t = 10; `per-frame_continued` is its control, the "
                   "per-frame model trained the same 1,500 steps with nothing changed "
                   "(`configs/moving_fashion_mnist32_sequence_prior_from_per_frame.py`). λ_t = 10 was chosen here "
-                  "(less flicker and more PSNR than 1 at both hole motions). No LSTM row reaches the per-frame "
-                  "model's PSNR."),
+                  "(less flicker and more PSNR than 1 at both hole motions), and `temporal_10` ships as "
+                  "`hub_modules/moving_fashion_mnist32/sequence_prior` (the LSTM row with the lowest flicker whose "
+                  "PSNR is not below M_{z+L}'s at both motions; the paper-faithful M_{z+L} is `sequence_prior_paper`). "
+                  "No LSTM row reaches the per-frame model's PSNR."),
     Section(title="Temporal options for M_{z+L} on validation clips, fixed holes (beyond the paper, issue 13)",
             path="results/temporal_options_val_fixed/results.json", render=_sequence_table),
     Section(title="Table 3 with the clip-frame G: the temporal options on 200 test clips, fixed holes (issue 13)",
