@@ -11,7 +11,7 @@ from pgi_tf.inference import loading
 MODEL_DIR = flags.DEFINE_string(
     "model_dir", "", "generator/, discriminator/, prior_predictor/ (+ keypoint_refiner/, class_predictor/, "
     "sequence_prior/), or a train_prior export directory; '' = the bundled model of --structural_prior "
-    "(hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette).")
+    "(hub_modules/fashion_mnist32, hub_modules/fashion_mnist32_silhouette_retrained).")
 KEYPOINT_REFINER = flags.DEFINE_string("keypoint_refiner", "", "Keypoint refiner module (overrides --model_dir).")
 GENERATOR = flags.DEFINE_string(
     "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators/), a TF-Hub "

@@ -94,12 +94,10 @@ if [ -d runs/fmnist32_silhouette_prior_latent/export/prior_predictor ]; then
     --prior_predictors=latent=runs/fmnist32_silhouette_prior_latent/export/prior_predictor \
     --output_dir="$out/structural_variants_val" > /dev/null
 fi
-step "M_{z+S} retrained on the train split: $n_iter validation and $n_iter test images"
+step "M_{z+S} retrained on the train split (the default M_{z+S}): $n_iter validation images"
 retrained=hub_modules/fashion_mnist32_silhouette_retrained
 "$PY" -m binaries.evaluate --split=val --num_images="$n_iter" --batch_size=250 --methods=single,hybrid \
   --model_dir="$retrained" --structural_prior=silhouette --output_dir="$out/structural_retrained_val" > /dev/null
-"$PY" -m binaries.evaluate --num_images="$n_iter" --batch_size=250 --methods=single,hybrid \
-  --model_dir="$retrained" --structural_prior=silhouette --output_dir="$out/table1_structural_retrained_test1000" > /dev/null
 if [ -d runs/fmnist32_prior_latent_fixed/export/prior_predictor ]; then
   step "The latent-consistency preset retrained with a fresh z per step, on $n_iter validation images"
   "$PY" -m binaries.evaluate --split=val --num_images="$n_iter" --batch_size=250 --methods=single \

@@ -118,11 +118,10 @@ SECTIONS = (
         title="Table 1, M_z and M_{z+S} (silhouette prior) on the same test images",
         path="results/table1_structural_fashion_mnist32/results.json", render=_image_table,
         prose="M_z is the bundled `hub_modules/fashion_mnist32` with its default P (the latent-consistency P chosen "
-              "on val); M_{z+S} is `hub_modules/fashion_mnist32_silhouette`, "
-              "whose G, D, refiner and P predate the held-out validation split and the per-known-pixel Eq. 4 / "
-              "Eq. 6: its G and D saw all 60,000 training-file images, its P was trained with the earlier "
-              "normalisation and λ1, λ2, and its refiner with the earlier hole-shaped-drop share. The two rows "
-              "are therefore not trained alike; they are shown as the models stand until M_{z+S} is retrained."),
+              "on val); M_{z+S} is the default M_{z+S}, `hub_modules/fashion_mnist32_silhouette_retrained`: G(z, S), "
+              "D(x, S), the refiner and P retrained on the train split with today's presets and chosen on val over "
+              "the older `hub_modules/fashion_mnist32_silhouette` (sections below). Issue 13's target (M_{z+S} at "
+              "least as good as M_z in Fréchet distance at 40% holes, PSNR within 0.3 dB) is not reached."),
     Section(
         title="M_{z+S} with latent consistency on the validation split (beyond the paper)",
         path="results/structural_variants_val/results.json", render=_image_table,
@@ -139,13 +138,8 @@ SECTIONS = (
               "the refiner with hole-shaped drops (chosen on val), P 14,000 steps with the latent-consistency term. "
               "Compare with the bundled M_{z+S} on the same images (section above: `single`, Fréchet distance "
               "0.376 / 5.916) and with M_z (`latent` in the one-pass variants: 0.179 / 2.833). Better than the "
-              "bundled M_{z+S} at 40% holes, still far behind M_z: issue 13's structural target is not reached."),
-    Section(
-        title="M_{z+S} retrained, on the first 1,000 test images (issue 13)",
-        path="results/table1_structural_retrained_test1000/results.json", render=_image_table,
-        prose="The same images and seeded masks as Table 1's first section, where M_z (the shipped one pass) has "
-              "PSNR 29.99 / 18.82 dB and Fréchet distance 0.203 / 2.909 at 10% / 40% holes. The target (M_{z+S} "
-              "at least as good in Fréchet distance at 40% and within 0.3 dB PSNR) is not reached."),
+              "bundled M_{z+S} at 40% holes (so it became the default M_{z+S}; its test rows are in \"Table 1, M_z "
+              "and M_{z+S}\" above), still far behind M_z: issue 13's structural target is not reached."),
     Section(title="Fig. 4: the face keypoint refiner", path="results/landmark_curves/landmark_curves.json",
             render=_landmark_curves),
     Section(title="Table 3 pattern on moving Fashion-MNIST, fixed holes",
