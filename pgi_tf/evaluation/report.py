@@ -125,10 +125,10 @@ SECTIONS = (
     Section(
         title="M_{z+S} with latent consistency on the validation split (beyond the paper)",
         path="results/structural_variants_val/results.json", render=_image_table,
-        prose="The bundled M_{z+S} P (`single`) and the same P trained 4,000 steps more with the latent-"
+        prose="The older M_{z+S} P (`hub_modules/fashion_mnist32_silhouette`, `single`) and the same P trained 4,000 steps more with the latent-"
               "consistency term that the shipped M_z uses (`configs/fashion_mnist32_silhouette_prior_latent.py`, "
               "`single [latent]`). The M_{z+S} G, D and refiner predate the validation split (their G saw "
-              "these images), so this only compares the two P's; the bundled M_{z+S} P stays as it is."),
+              "these images), so this only compares the two P's; that P stays as it is."),
     Section(
         title="M_{z+S} retrained on the train split, validation images (issue 13)",
         path="results/structural_retrained_val/results.json", render=_image_table,
@@ -136,9 +136,9 @@ SECTIONS = (
               "split only (`hub_modules/fashion_mnist32_silhouette_retrained`, "
               "`configs/fashion_mnist32_silhouette_retrained_prior.py` says how): G(z, S) and D(x, S) 8,000 steps, "
               "the refiner with hole-shaped drops (chosen on val), P 14,000 steps with the latent-consistency term. "
-              "Compare with the bundled M_{z+S} on the same images (section above: `single`, Fréchet distance "
+              "Compare with the older M_{z+S} on the same images (section above: `single`, Fréchet distance "
               "0.376 / 5.916) and with M_z (`latent` in the one-pass variants: 0.179 / 2.833). Better than the "
-              "bundled M_{z+S} at 40% holes (so it became the default M_{z+S}; its test rows are in \"Table 1, M_z "
+              "older M_{z+S} at 40% holes (so it became the default M_{z+S}; its test rows are in \"Table 1, M_z "
               "and M_{z+S}\" above), still far behind M_z: issue 13's structural target is not reached."),
     Section(title="Fig. 4: the face keypoint refiner", path="results/landmark_curves/landmark_curves.json",
             render=_landmark_curves),
