@@ -19,7 +19,7 @@ from pgi_tf.hub.gan import export_discriminator, export_generator, gan_metadata,
 from pgi_tf.hub.keypoint_refiner import LoadedKeypointRefiner, export_keypoint_refiner, load_keypoint_refiner
 from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLayer, Untracked, check_trained_for,
                                 is_remote_handle, load_module,
-                                module_fingerprint, read_metadata, save_module)
+                                module_fingerprint, read_metadata, read_weights_into, save_module)
 from pgi_tf.hub.prior_predictor import (export_prior_predictor, load_prior_predictor, prior_predictor_metadata,
                                         read_prior_predictor_weights)
 from pgi_tf.hub.regression_inpainter import (RegressionInpainter, export_regression_inpainter,
@@ -33,5 +33,5 @@ __all__ = [
     "export_prior_predictor", "export_sequence_prior", "gan_metadata", "is_remote_handle", "load_class_predictor",
     "load_discriminator", "load_generator", "load_keypoint_refiner", "load_module", "load_prior_predictor",
     "load_sequence_prior", "module_fingerprint", "prior_predictor_metadata", "read_metadata",
-    "read_prior_predictor_weights", "save_module", "sequence_prior_metadata",
+    "read_prior_predictor_weights", "read_weights_into", "save_module", "sequence_prior_metadata",
 ]

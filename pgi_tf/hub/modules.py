@@ -54,6 +54,18 @@ def save_module(module: tf.Module, path: str, metadata: Mapping, *,
   files.write_directory(path, write)
 
 
+def read_weights_into(prefix: str, *, flag: str, path: str, noun: str, **trackables) -> str:
+  """Copies a checkpoint's or an export's variables (`prefix`) into Keras models of the same
+  architecture, named as the writer tracked them (e.g. prior_predictor=P); the optimizer and step
+  are not read. One-line InputError when the architectures differ. Returns `prefix`."""
+  try:
+    # read(), not restore(): an export has no save_counter to match.
+    tf.train.Checkpoint(**trackables).read(prefix).assert_existing_objects_matched().expect_partial()
+  except (AssertionError, ValueError, tf.errors.OpError) as error:
+    raise InputError(f"{flag}={path}: not {noun} of this architecture ({str(error).splitlines()[0][:200]})") from None
+  return prefix
+
+
 def check_finite_weights(module, *, flag: str, handle: str) -> None:
   """Refuses a loaded network with a NaN / Inf weight, once at load time: such a network draws
   black holes (or NaN losses) without any other sign of trouble."""

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from pgi_tf.errors import InputError
 from pgi_tf.hub.modules import (FORMAT_VERSION, METADATA_FILENAME, HubModuleLayer, check_trained_for, is_remote_handle,
-                                module_fingerprint, read_metadata, save_module)
+                                module_fingerprint, read_metadata, read_weights_into, save_module)
 
 
 def prior_predictor_metadata(*, generator_path: str, generator_metadata: Mapping[str, Any],
@@ -95,10 +95,6 @@ def read_prior_predictor_weights(predictor: keras.Model, path: str, *, generator
     raise InputError(f"{flag}={path}: not a prior predictor exported by pgi_tf")
   if generator_path is not None:
     check_trained_for(metadata, generator_path, path=path, flag=flag)
-  read_from = os.path.join(path, "variables", "variables")
-  try:
-    # read(), not restore(): the export has no save_counter to match.
-    tf.train.Checkpoint(predictor=predictor).read(read_from).assert_existing_objects_matched().expect_partial()
-  except (AssertionError, ValueError, tf.errors.OpError) as error:
-    raise InputError(f"{flag}={path}: not a P of this architecture ({str(error).splitlines()[0]})") from None
-  return read_from
+  # The export's module tracks P as `predictor` (_PriorPredictorModule); checkpoints as `prior_predictor`.
+  return read_weights_into(os.path.join(path, "variables", "variables"), flag=flag, path=path, noun="a P",
+                           predictor=predictor)

@@ -155,12 +155,8 @@ def _read_weights(predictor: keras.Model, path: str) -> str:
   prefix = tf.train.latest_checkpoint(path) if os.path.isdir(path) else path
   if not prefix or not tf.io.gfile.exists(prefix + ".index"):
     raise InputError(f"--config.train.warm_start={path}: no checkpoint or exported P found")
-  try:
-    tf.train.Checkpoint(prior_predictor=predictor).restore(prefix).assert_existing_objects_matched().expect_partial()
-  except (AssertionError, ValueError, tf.errors.OpError) as error:
-    raise InputError(f"--config.train.warm_start={path}: not a checkpoint of this P "
-                     f"({str(error).splitlines()[0]})") from None
-  return prefix
+  return hub.read_weights_into(prefix, flag="--config.train.warm_start", path=path, noun="a checkpoint of a P",
+                               prior_predictor=predictor)
 
 
 def generator_record(config: ml_collections.ConfigDict, metadata: dict) -> dict[str, Any]:

@@ -96,13 +96,8 @@ def warm_start_whole_model(model: keras.Model, path: str, *, generator_path: str
   with the LSTM state reset each frame). Returns what was read."""
   metadata = hub.read_metadata(path) or {}
   hub.check_trained_for(metadata, generator_path, path=path, flag=flag)
-  read_from = os.path.join(path, "variables", "variables")
-  try:
-    tf.train.Checkpoint(sequence_prior=model).read(read_from).assert_existing_objects_matched().expect_partial()
-  except (AssertionError, ValueError, tf.errors.OpError) as error:
-    raise InputError(f"{flag}={path}: not a sequence prior of this architecture "
-                     f"({str(error).splitlines()[0][:200]})") from None
-  return read_from
+  return hub.read_weights_into(os.path.join(path, "variables", "variables"), flag=flag, path=path,
+                               noun="a sequence prior", sequence_prior=model)
 
 
 def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
