@@ -119,6 +119,7 @@ class Untracked:
     self.value = value
 
 
+@keras.saving.register_keras_serializable(package="pgi_tf")
 class HubModuleLayer(keras.layers.Layer):
   """A frozen Keras 3 layer that calls a hub module's signature by keyword.
 

@@ -126,3 +126,27 @@ def test_remote_handle_without_network_says_how_to_fix(monkeypatch):
   monkeypatch.setattr(tensorflow_hub, "load", no_network)
   with pytest.raises(InputError, match=r"--generator=https://tfhub.dev/google/progan-128/1: cannot download.*local path"):
     hub.load_generator("https://tfhub.dev/google/progan-128/1")
+
+
+def test_hub_module_layer_round_trips_through_a_keras_file_in_a_fresh_process(tmp_path_factory, tmp_path):
+  """HubModuleLayer is registered Keras-serializable: a .keras model holding it reloads in a new
+  process with only `import pgi_tf.hub` (no custom_objects) and gives the same outputs."""
+  import subprocess
+  import sys
+  import keras
+  import numpy as np
+  from pgi_tf import hub as hub_lib
+  from tests import tiny_models
+  tiny = tiny_models.shared_model_dirs(tmp_path_factory)
+  z = keras.Input((tiny_models.Z_DIM,), name="z")
+  model = keras.Model(z, hub_lib.HubModuleLayer(tiny.generator, flag="--generator")(z))
+  path = str(tmp_path / "g.keras")
+  model.save(path)
+  z_values = np.random.default_rng(0).uniform(-1, 1, (3, tiny_models.Z_DIM)).astype(np.float32)
+  np.save(tmp_path / "z.npy", z_values)
+  script = ("import numpy as np, keras, pgi_tf.hub; m = keras.saving.load_model(%r); "
+            "np.save(%r, np.asarray(m(np.load(%r))))" % (path, str(tmp_path / "out.npy"), str(tmp_path / "z.npy")))
+  run = subprocess.run([sys.executable, "-c", script], cwd=tiny_models.REPO, capture_output=True, text=True,
+                       timeout=300)
+  assert run.returncode == 0, run.stderr[-2000:]
+  np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), np.asarray(model(z_values)))
