@@ -55,6 +55,9 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Images per batch.", lower_
 _NUM_CANDIDATES = flags.DEFINE_integer(
     "num_candidates", 1, "--mode=single with a K-candidate P (hub_modules/fashion_mnist32/prior_predictor): also "
     "write the best N of its K alternatives per image, best first (candidates/, candidates.png).", lower_bound=1)
+_GRAYSCALE = flags.DEFINE_boolean(
+    "grayscale", False, "Grey (1-channel) models: convert colour inputs to grey first (PIL's L, ITU-R 601 luma); "
+    "the outputs are grey. Without it a colour image into a grey model is refused.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for generated masks and the iterative start.", lower_bound=0)
 _VIDEO = flags.DEFINE_boolean(
     "video", False, "Inpaint clips: --input is a folder of clips (frame folders, videos) or one clip, "
@@ -123,7 +126,8 @@ def main(argv):
       models=models, input_path=_INPUT.value, output_dir=_OUTPUT_DIR.value,
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,
-      batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value, num_candidates=_NUM_CANDIDATES.value)
+      batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value, num_candidates=_NUM_CANDIDATES.value,
+      grayscale=_GRAYSCALE.value)
   print(_main.json_line({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates", "settings")}))
 
 

@@ -70,7 +70,8 @@ def mode_channels(mode: str) -> int | None:
 
 def _channel_error(path: str, found: int, needed: int) -> InputError:
   plural = "" if found == 1 else "s"
-  return InputError(f"{path}: has {found} channel{plural}, the model needs {needed}")
+  hint = " (binaries/inpaint.py --grayscale converts colour images for a grey model)" if (found, needed) == (3, 1) else ""
+  return InputError(f"{path}: has {found} channel{plural}, the model needs {needed}{hint}")
 
 
 # ---------------------------------------------------------------------------------------------

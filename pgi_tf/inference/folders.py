@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from pgi_tf import files
 from pgi_tf import visualize
@@ -105,13 +106,22 @@ GRID_ROWS = 32  # images shown in grid.png / candidates.png: the first ones, so 
 RESULTS_FILENAME = "results.json"
 
 
+def _read_image(path: str, *, channels: int, grayscale: bool) -> np.ndarray:
+  """uint8 [H, W, C] as the model takes it; with grayscale, colour files become grey (PIL "L")."""
+  pixels = images_lib.load_image(path, channels=None if grayscale else channels)
+  if grayscale and pixels.shape[-1] == 3:
+    pixels = np.asarray(Image.fromarray(pixels).convert("L"))[..., None]
+  return pixels
+
+
 def _settings(*, models: loading.Models, input_path: str, mask_path: str, mask_spec, mode: str, iterations,
-              refine_steps: int, poisson_blend: bool, seed: int, label: str, num_candidates: int) -> dict:
+              refine_steps: int, poisson_blend: bool, seed: int, label: str, num_candidates: int,
+              grayscale: bool) -> dict:
   """What decides every output image: a run is resumed only when these are the same."""
   return {"input": os.path.abspath(input_path), "masks": os.path.abspath(mask_path) if mask_path else "",
           "mask_spec": None if mask_spec is None else repr(mask_spec), "mode": mode, "iterations": iterations,
           "refine_steps": refine_steps, "poisson_blend": poisson_blend, "seed": seed, "label": label,
-          "num_candidates": num_candidates, "models": models.record()}
+          "num_candidates": num_candidates, "grayscale": grayscale, "models": models.record()}
 
 
 def _previous_run(output_dir: str) -> dict:
@@ -136,8 +146,11 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
                   mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
                   iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
                   batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto",
-                  num_candidates: int = 1) -> dict:
+                  num_candidates: int = 1, grayscale: bool = False) -> dict:
   """Inpaints every image under input_path; writes results, grid.png and results.json.
+
+  grayscale: a 1-channel model also takes colour images, converted to grey first (PIL's "L",
+  ITU-R 601 luma); the outputs are then grey, and their known pixels equal the converted input.
 
   Streams: images are read, inpainted and written one batch at a time, so memory does not grow
   with the folder. results.json is written first with "status": "running" and completed at the
@@ -175,7 +188,11 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
   mask_files = match_masks(mask_path, relative) if mask_path else None
   # Pre-flight every file so a bad image or mask ends the run before any output: image headers
   # (cheap), and each mask loaded, checked against its image's size and dropped (memory stays flat).
-  sizes = images_lib.check_image_files([os.path.join(root, rel) for rel in relative], channels=models.channels)
+  if grayscale and models.channels != 1:
+    raise InputError(f"--grayscale: the model has {models.channels} channels; it converts colour inputs for "
+                     "grey (1-channel) models only")
+  channels = None if grayscale else models.channels  # any file: converted at read time
+  sizes = images_lib.check_image_files([os.path.join(root, rel) for rel in relative], channels=channels)
   for index, (rel, (height, width)) in enumerate(zip(relative, sizes)):
     _mask_for(index, rel, height, width, mask_files=mask_files, mask_spec=mask_spec, seed=seed)
   planned = [os.path.join(output_dir, os.path.splitext(rel)[0] + ".png") for rel in relative]
@@ -184,7 +201,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
 
   settings = _settings(models=models, input_path=input_path, mask_path=mask_path, mask_spec=mask_spec, mode=mode,
                        iterations=iterations, refine_steps=refine_steps, poisson_blend=poisson_blend, seed=seed,
-                       label=label, num_candidates=num_candidates)
+                       label=label, num_candidates=num_candidates, grayscale=grayscale)
   previous = _previous_run(output_dir)
   resuming = previous.get("status") == "running" and previous.get("settings") == settings
   os.makedirs(output_dir, exist_ok=True)
@@ -206,7 +223,8 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     if not todo:
       bar.update(len(indices))
       continue
-    originals = [images_lib.load_image(os.path.join(root, relative[i]), channels=models.channels) for i in todo]
+    originals = [_read_image(os.path.join(root, relative[i]), channels=models.channels, grayscale=grayscale)
+                 for i in todo]
     full_masks = [_mask_for(i, relative[i], *o.shape[:2], mask_files=mask_files, mask_spec=mask_spec, seed=seed)
                   for i, o in zip(todo, originals)]
     full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]

@@ -101,7 +101,8 @@ def test_load_image_channel_mismatch_messages(tmp_path):
   rgb = fx.write_image(tmp_path / "rgb.jpg", np.zeros((4, 4, 3), np.uint8))
   with pytest.raises(InputError) as error:
     images_lib.load_image(rgb, channels=1)
-  assert str(error.value) == f"{rgb}: has 3 channels, the model needs 1"
+  assert str(error.value) == (f"{rgb}: has 3 channels, the model needs 1 (binaries/inpaint.py --grayscale converts "
+                              "colour images for a grey model)")
 
 
 @pytest.mark.parametrize("name", ["broken.png", "broken.jpg"])

@@ -118,3 +118,27 @@ def test_images_are_read_one_batch_at_a_time(setup, monkeypatch):
   monkeypatch.setattr(folders, "_write_image", write)
   _run(models, images, os.path.join(root, "batches"), batch_size=2)
   assert len(reads) == NUM_IMAGES and max(ahead) == 2
+
+
+def test_grayscale_converts_colour_inputs_for_a_grey_model(setup, tmp_path):
+  """--grayscale: a colour image into the 1-channel model is converted with PIL's "L" first; the
+  output's known pixels are that conversion, bit for bit. Without it the image is refused with a
+  line that names the flag."""
+  from PIL import Image
+  from pgi_tf.errors import InputError
+  models, _, root = setup
+  colour = os.path.join(root, "colour")
+  rgb = np.random.default_rng(3).integers(0, 256, (20, 24, 3)).astype(np.uint8)
+  tiny_models.write_png(os.path.join(colour, "c.png"), rgb)
+  with pytest.raises(InputError, match=r"c\.png: has 3 channels, the model needs 1 .*--grayscale"):
+    _run(models, colour, str(tmp_path / "refused"))
+  output_dir = str(tmp_path / "grey")
+  summary = _run(models, colour, output_dir, grayscale=True)
+  assert summary["settings"]["grayscale"] is True
+  result = tiny_models.read_png(os.path.join(output_dir, "c.png"))
+  grey = np.asarray(Image.fromarray(rgb).convert("L"))
+  assert result.shape[:2] == grey.shape
+  hole = masks_lib.sample_masks(masks_lib.MaskSpec(kind="ratio", hole_ratio=0.3), count=1, height=20, width=24,
+                                rng=np.random.default_rng([5, 0]))[0][..., 0] > 0.5
+  assert np.array_equal(result.reshape(grey.shape)[~hole], grey[~hole])
+  assert not np.array_equal(result.reshape(grey.shape)[hole], grey[hole])
