@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
-import shutil
 import sys
 import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # binaries speak through absl logging
-
 
 
 def _import_tensorflow_quietly() -> None:
@@ -38,6 +35,7 @@ from absl import flags  # noqa: E402
 
 from pgi_tf import config_checks  # noqa: E402
 from pgi_tf import files  # noqa: E402
+from pgi_tf import hub  # noqa: E402
 from pgi_tf.errors import InputError  # noqa: E402
 
 EXIT_BAD_INPUT = 2
@@ -64,13 +62,19 @@ _DID_YOU_MEAN = re.compile(r'Did you mean "([^"]+)"(?: instead of "([^"]+)")?')
 _USER_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
+def _user_frame(traceback_text: str) -> str:
+  """" (file:line)" of the innermost traceback frame in the user's own code (not a library's, not
+  this file), or ""."""
+  frames = [m for m in _USER_FRAME.finditer(traceback_text) if "site-packages" not in m.group(1)
+            and os.path.abspath(m.group(1)) != os.path.abspath(__file__)]
+  return f" ({frames[-1].group(1)}:{frames[-1].group(2)})" if frames else ""
+
+
 def _config_file_error(text: str) -> str:
   """The one line worth reading in ml_collections' "Error whilst parsing config file:" + traceback:
-  the exception's last line and the frame of the user's own file (not a library's)."""
+  the exception's last line and the frame of the user's own file."""
   lines = [line.strip() for line in text.splitlines() if line.strip()]
-  frames = [m for m in _USER_FRAME.finditer(text) if "site-packages" not in m.group(1)]
-  where = f" ({frames[-1].group(1)}:{frames[-1].group(2)})" if frames else ""
-  return f"{lines[-1] if lines else text}{where}"
+  return f"{lines[-1] if lines else text}{_user_frame(text)}"
 
 
 def _parse_flags(argv: list[str]) -> list[str]:
@@ -94,10 +98,7 @@ def _parse_flags(argv: list[str]) -> list[str]:
   except SyntaxError as e:  # a --config file that does not parse
     _fail(f"--config: {e.filename}:{e.lineno}: {e.msg}")
   except Exception as e:  # noqa: BLE001 -- parsing runs only the user's flags and config files
-    frames = [m for m in _USER_FRAME.finditer(traceback.format_exc()) if "site-packages" not in m.group(1)
-              and os.path.abspath(m.group(1)) != os.path.abspath(__file__)]
-    where = f" ({frames[-1].group(1)}:{frames[-1].group(2)})" if frames else ""
-    _fail(f"bad flag value: {type(e).__name__}: {_one_line(e)}{where}")
+    _fail(f"bad flag value: {type(e).__name__}: {_one_line(e)}{_user_frame(traceback.format_exc())}")
   return argv
 
 
@@ -125,7 +126,6 @@ INPUT_FLAGS = ("input", "masks", "data_dir", "model_dir", "generator", "discrimi
                "keypoint_refiner", "class_predictor", "sequence_prior", "regression_inpainter", "landmark_refiner")
 # Files this project writes into an --output_dir: a folder holding one of them is ours to write again.
 RESULT_FILES = ("results.json", "benchmark.json")
-MODULE_MARKER = "pgi_tf_metadata.json"
 
 
 def _flag_value(name: str):
@@ -133,11 +133,11 @@ def _flag_value(name: str):
 
 
 def _check_output_flags() -> None:
-  """Every output location valid before any work: --output_dir / --workdir a writable folder (made
-  if missing) outside every input folder; a non-empty --output_dir of someone else's refused
+  """Every output location valid before any work: --output_dir / --workdir a writable folder (or
+  one that can be made) outside every input folder; a non-empty --output_dir of someone else's refused
   without --overwrite; --export_dir / --output (a module folder) replaceable only when it is ours."""
-  inputs = {f"--{name}": _flag_value(name) for name in INPUT_FLAGS
-            if isinstance(_flag_value(name), str) and _flag_value(name)}
+  values = {name: _flag_value(name) for name in INPUT_FLAGS}
+  inputs = {f"--{name}": value for name, value in values.items() if isinstance(value, str) and value}
   for name in ("output_dir", "workdir"):
     if name not in flags.FLAGS:
       continue
@@ -145,10 +145,6 @@ def _check_output_flags() -> None:
     if holder.value is None or (holder.value == "" and holder.default == ""):
       continue  # optional and unset ("" = the binary's documented fallback)
     path = files.check_output_dir(holder.value, flag=f"--{name}", inputs=inputs)
-    if name == "workdir" and os.path.isdir(path):  # a killed trainer's half-written exports, samples, checkpoints
-      files.remove_temporaries(path, recursive=True)
-      for leftover in glob.glob(os.path.join(path, "checkpoints", "*_temp")):
-        shutil.rmtree(leftover, ignore_errors=True)
     if name == "output_dir" and not _OVERWRITE.value and os.path.isdir(path):
       entries = [e for e in os.listdir(path) if not e.startswith(files.TEMP_PREFIX)]
       if entries and not any(marker in entries for marker in RESULT_FILES):
@@ -157,7 +153,7 @@ def _check_output_flags() -> None:
   for name in ("export_dir", "output"):
     value = _flag_value(name)
     if isinstance(value, str) and value:
-      files.check_replaceable_directory(value, flag=f"--{name}", marker=MODULE_MARKER, overwrite=_OVERWRITE.value)
+      files.check_replaceable_directory(value, flag=f"--{name}", marker=hub.METADATA_FILENAME, overwrite=_OVERWRITE.value)
 
 
 def guarded_call(main, argv) -> None:
@@ -192,19 +188,6 @@ def guarded_call(main, argv) -> None:
 def run(main) -> None:
   """app.run(main) with bad input -> `error: <message>` and exit 2 (guarded_call)."""
   app.run(lambda argv: guarded_call(main, argv), flags_parser=_parse_flags)
-
-
-def invoke(main, argv: list[str]) -> int:
-  """Runs a binary's main in this process as `python -m binary argv[1:]` would, and returns its
-  exit code: for tests that are about flags and files, not about the process boundary (the fuzz
-  suite). Flags are parsed afresh (call under absl's flagsaver to restore them)."""
-  flags.FLAGS.unparse_flags()
-  try:
-    remaining = _parse_flags(list(argv))
-    guarded_call(main, remaining)
-  except SystemExit as e:
-    return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-  return 0
 
 
 def define_gan_flags(names=("generator", "discriminator", "photo_realism")) -> dict:

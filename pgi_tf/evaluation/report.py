@@ -78,6 +78,16 @@ def _refiner_sweep(data: dict) -> str:
   return tables.refiner_sweep_markdown(data)
 
 
+def _hole_motions(title: str, path: str, *, prose: str = "", first: str = "fixed") -> tuple[Section, Section]:
+  """The two sections of a Table 3 layout run at both hole motions (`evaluate --sequences
+  --mask_motion=fixed|moving`): `title` and `path` hold "{motion}"; the prose goes with the first."""
+  motions = (first, "moving" if first == "fixed" else "fixed")
+  # str.replace, not str.format: titles hold LaTeX-ish braces such as M_{z+L}.
+  return tuple(Section(title=title.replace("{motion}", motion), path=path.replace("{motion}", motion),
+                       render=_sequence_table,
+                       prose=prose if index == 0 else "") for index, motion in enumerate(motions))
+
+
 SECTIONS = (
     Section(
         title="Table 1 on Fashion-MNIST (32 px): every method on the same 1,000 test images",
@@ -142,56 +152,46 @@ SECTIONS = (
               "and M_{z+S}\" above), still far behind M_z: issue 13's structural target is not reached."),
     Section(title="Fig. 4: the face keypoint refiner", path="results/landmark_curves/landmark_curves.json",
             render=_landmark_curves),
-    Section(title="Table 3 pattern on moving Fashion-MNIST, fixed holes",
-            path="results/table3_moving_fashion_mnist32_fixed/results.json", render=_sequence_table),
-    Section(title="Table 3 pattern on moving Fashion-MNIST, moving holes",
-            path="results/table3_moving_fashion_mnist32_moving/results.json", render=_sequence_table),
-    Section(title="Table 3 pattern with a G of the clip frames (a fair §4.3 test), fixed holes",
-            path="results/table3_moving_generator_fixed/results.json", render=_sequence_table,
-            prose="G and D are `hub_modules/moving_fashion_mnist32` (`configs/moving_fashion_mnist32.py`), trained on "
-                  "the frames of the very training clips the two models use, so G can draw the moving, off-centre "
-                  "garments. `per-frame` and `M_{z+L}` are the same network trained on the same clips, steps and "
-                  "seed (`configs/moving_fashion_mnist32_sequence_prior.py`; M_{z+L} is the paper-faithful "
-                  "`sequence_prior_paper`), the per-frame one with the LSTM state reset every frame. `+ z smoothing x1` rows (beyond the paper, a temporal-consistency "
-                  "option) smooth each clip's z once along time with [1/4, 1/2, 1/4] and draw G again; k = 1 "
-                  "was chosen on validation clips (section below). Held-out clips of the test split."),
-    Section(title="Table 3 pattern with a G of the clip frames (a fair §4.3 test), moving holes",
-            path="results/table3_moving_generator_moving/results.json", render=_sequence_table),
+    *_hole_motions("Table 3 pattern on moving Fashion-MNIST, {motion} holes",
+                  "results/table3_moving_fashion_mnist32_{motion}/results.json"),
+    *_hole_motions("Table 3 pattern with a G of the clip frames (a fair §4.3 test), {motion} holes",
+                  "results/table3_moving_generator_{motion}/results.json",
+                  prose="G and D are `hub_modules/moving_fashion_mnist32` (`configs/moving_fashion_mnist32.py`), trained on "
+                       "the frames of the very training clips the two models use, so G can draw the moving, off-centre "
+                       "garments. `per-frame` and `M_{z+L}` are the same network trained on the same clips, steps and "
+                       "seed (`configs/moving_fashion_mnist32_sequence_prior.py`; M_{z+L} is the paper-faithful "
+                       "`sequence_prior_paper`), the per-frame one with the LSTM state reset every frame. `+ z smoothing x1` rows (beyond the paper, a temporal-consistency "
+                       "option) smooth each clip's z once along time with [1/4, 1/2, 1/4] and draw G again; k = 1 "
+                       "was chosen on validation clips (section below). Held-out clips of the test split."),
     Section(title="Latent smoothing on validation clips: how many passes (beyond the paper)",
             path="results/latent_smoothing_val/results.json", render=_sequence_table,
             prose="The clip-frame G's two models with z smoothed k = 1, 2, 4 times, on validation clips with "
                   "moving holes. Chosen: the k with the lowest flicker whose per-frame PSNR is not below the "
                   "unsmoothed model's, which is what the test-split rows above use."),
-    Section(title="Temporal options for M_{z+L} on validation clips, moving holes (beyond the paper, issue 13)",
-            path="results/temporal_options_val_moving/results.json", render=_sequence_table,
-            prose="Every row uses the clip-frame G. `per-frame` and `M_{z+L}` are the bundled pair (3,000 steps from "
-                  "scratch). `temporal_λ` is M_{z+L} trained the same way with λ_t · L_smooth added to Eq. 10 "
-                  "(`configs/moving_fashion_mnist32_sequence_prior_temporal.py`, the mean squared step of z along "
-                  "the window; λ_t = 1 and 10). `from_per-frame` starts the whole LSTM model from the per-frame "
-                  "model and trains 1,500 more steps with λ_t = 10; `per-frame_continued` is its control, the "
-                  "per-frame model trained the same 1,500 steps with nothing changed "
-                  "(`configs/moving_fashion_mnist32_sequence_prior_from_per_frame.py`). λ_t = 10 was chosen here "
-                  "(less flicker and more PSNR than 1 at both hole motions), and `temporal_10` ships as "
-                  "`hub_modules/moving_fashion_mnist32/sequence_prior` (the LSTM row with the lowest flicker whose "
-                  "PSNR is not below M_{z+L}'s at both motions; the paper-faithful M_{z+L} is `sequence_prior_paper`). "
-                  "No LSTM row reaches the per-frame model's PSNR."),
-    Section(title="Temporal options for M_{z+L} on validation clips, fixed holes (beyond the paper, issue 13)",
-            path="results/temporal_options_val_fixed/results.json", render=_sequence_table),
-    Section(title="Table 3 with the clip-frame G: the temporal options on 200 test clips, fixed holes (issue 13)",
-            path="results/table3_temporal_options_fixed/results.json", render=_sequence_table,
-            prose="The rows of the validation sections, on held-out test clips. Issue 13's target (at least 10% "
-                  "less flicker than the same-data per-frame model at equal or better per-frame PSNR) is not "
-                  "reached: the best LSTM row has about 3% less flicker at about 0.6-0.8 dB less PSNR, and the "
-                  "per-frame model trained as long gets the same flicker drop with more PSNR. On this data the "
-                  "LSTM adds nothing that more training of the per-frame model does not. The shipped `temporal_10` "
-                  "(chosen on val) has about 7% less flicker than the paper-faithful M_{z+L} here, at 0.13 dB "
-                  "(moving holes) and 0.41 dB (fixed holes) less PSNR, where on val it had slightly more."),
-    Section(title="Table 3 with the clip-frame G: the temporal options on 200 test clips, moving holes (issue 13)",
-            path="results/table3_temporal_options_moving/results.json", render=_sequence_table),
-    Section(title="Table 3 pattern, structural rows (M_{z+S} per frame vs M_{z+S+L}), fixed holes",
-            path="results/table3_structural_moving_fashion_mnist32_fixed/results.json", render=_sequence_table),
-    Section(title="Table 3 pattern, structural rows (M_{z+S} per frame vs M_{z+S+L}), moving holes",
-            path="results/table3_structural_moving_fashion_mnist32_moving/results.json", render=_sequence_table),
+    *_hole_motions("Temporal options for M_{z+L} on validation clips, {motion} holes (beyond the paper, issue 13)",
+                  "results/temporal_options_val_{motion}/results.json",
+                  prose="Every row uses the clip-frame G. `per-frame` and `M_{z+L}` are the bundled pair (3,000 steps from "
+                       "scratch). `temporal_λ` is M_{z+L} trained the same way with λ_t · L_smooth added to Eq. 10 "
+                       "(`configs/moving_fashion_mnist32_sequence_prior_temporal.py`, the mean squared step of z along "
+                       "the window; λ_t = 1 and 10). `from_per-frame` starts the whole LSTM model from the per-frame "
+                       "model and trains 1,500 more steps with λ_t = 10; `per-frame_continued` is its control, the "
+                       "per-frame model trained the same 1,500 steps with nothing changed "
+                       "(`configs/moving_fashion_mnist32_sequence_prior_from_per_frame.py`). λ_t = 10 was chosen here "
+                       "(less flicker and more PSNR than 1 at both hole motions), and `temporal_10` ships as "
+                       "`hub_modules/moving_fashion_mnist32/sequence_prior` (the LSTM row with the lowest flicker whose "
+                       "PSNR is not below M_{z+L}'s at both motions; the paper-faithful M_{z+L} is `sequence_prior_paper`). "
+                       "No LSTM row reaches the per-frame model's PSNR.", first="moving"),
+    *_hole_motions("Table 3 with the clip-frame G: the temporal options on 200 test clips, {motion} holes (issue 13)",
+                  "results/table3_temporal_options_{motion}/results.json",
+                  prose="The rows of the validation sections, on held-out test clips. Issue 13's target (at least 10% "
+                       "less flicker than the same-data per-frame model at equal or better per-frame PSNR) is not "
+                       "reached: the best LSTM row has about 3% less flicker at about 0.6-0.8 dB less PSNR, and the "
+                       "per-frame model trained as long gets the same flicker drop with more PSNR. On this data the "
+                       "LSTM adds nothing that more training of the per-frame model does not. The shipped `temporal_10` "
+                       "(chosen on val) has about 7% less flicker than the paper-faithful M_{z+L} here, at 0.13 dB "
+                       "(moving holes) and 0.41 dB (fixed holes) less PSNR, where on val it had slightly more."),
+    *_hole_motions("Table 3 pattern, structural rows (M_{z+S} per frame vs M_{z+S+L}), {motion} holes",
+                  "results/table3_structural_moving_fashion_mnist32_{motion}/results.json"),
     Section(title="Speed (`binaries/benchmark.py`: Table 4, and GAN training throughput where the JSON holds it)",
             path="results/benchmark/benchmark.json",
             render=_benchmark_table),

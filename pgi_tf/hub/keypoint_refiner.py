@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
-from pgi_tf.hub.modules import FORMAT_VERSION, METADATA_FILENAME, check_finite_weights, read_metadata, save_module
+from pgi_tf.hub.modules import FORMAT_VERSION, load_saved_model_of_kind, save_module
 
 SIGNATURE = "serving_default"
 OUTPUT_KEY = "refined"
@@ -78,16 +78,5 @@ def load_keypoint_refiner(path: str, *, flag: str = "--keypoint_refiner") -> Loa
   """Loads an exported f; refuses directories that are not keypoint refiners, naming `flag`."""
   if not os.path.isfile(os.path.join(path, "saved_model.pb")):
     raise InputError(f"{flag}={path}: not a SavedModel directory (no saved_model.pb)")
-  metadata = read_metadata(path)
-  if metadata is None or metadata.get("kind") != KIND:
-    raise InputError(f"{flag}={path}: not a keypoint refiner exported by pgi_tf "
-                     f"(no {METADATA_FILENAME} with kind {KIND!r})")
-  try:
-    loaded = tf.saved_model.load(path)
-  except Exception as error:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    raise InputError(f"{flag}={path}: cannot load ({type(error).__name__}: "
-                     f"{str(error).splitlines()[0] if str(error) else ''})") from None
-  if SIGNATURE not in loaded.signatures:
-    raise InputError(f"{flag}={path}: no {SIGNATURE!r} signature")
-  check_finite_weights(loaded, flag=flag, handle=path)
+  loaded, metadata = load_saved_model_of_kind(path, kind=KIND, signature=SIGNATURE, flag=flag, noun="keypoint refiner")
   return LoadedKeypointRefiner(path, loaded, metadata)

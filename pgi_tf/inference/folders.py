@@ -186,12 +186,12 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
                        f"written to {stem}.png; rename one of them")
     first_with_stem[stem] = rel
   mask_files = match_masks(mask_path, relative) if mask_path else None
-  # Pre-flight every file so a bad image or mask ends the run before any output: image headers
-  # (cheap), and each mask loaded, checked against its image's size and dropped (memory stays flat).
   if grayscale and models.channels != 1:
     raise InputError(f"--grayscale: the model has {models.channels} channels; it converts colour inputs for "
                      "grey (1-channel) models only")
   channels = None if grayscale else models.channels  # any file: converted at read time
+  # Pre-flight every file so a bad image or mask ends the run before any output: image headers
+  # (cheap), and each mask loaded, checked against its image's size and dropped (memory stays flat).
   sizes = images_lib.check_image_files([os.path.join(root, rel) for rel in relative], channels=channels)
   for index, (rel, (height, width)) in enumerate(zip(relative, sizes)):
     _mask_for(index, rel, height, width, mask_files=mask_files, mask_spec=mask_spec, seed=seed)

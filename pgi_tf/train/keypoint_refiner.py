@@ -371,6 +371,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
   # ------------------------------------------------------------------ set-up
   _check_config(config)
   os.makedirs(workdir, exist_ok=True)
+  runtime.remove_crash_leftovers(workdir)
   export_dir = export_dir or os.path.join(workdir, "export", "keypoint_refiner")
 
   # ------------------------------------------------------------------ shapes

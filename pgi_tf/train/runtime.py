@@ -5,8 +5,10 @@ Kept apart from the trainers so each trainer reads as one linear story (style no
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import time
 from typing import Any, Callable, Mapping
 
@@ -66,7 +68,17 @@ def start_run(train_config, workdir: str, *, seed: int) -> tuple[tf.distribute.S
     raise InputError(f"--config.train.batch_size={global_batch}: must be divisible by the "
                      f"{strategy.num_replicas_in_sync} replicas")
   os.makedirs(workdir, exist_ok=True)
+  remove_crash_leftovers(workdir)
   return strategy, is_chief(strategy), global_batch
+
+
+def remove_crash_leftovers(workdir: str) -> None:
+  """What a killed run of the same command left: files.py's `.tmp-*` (half-written exports,
+  samples, JSON) and TF's `checkpoints/ckpt-N_temp/` (a checkpoint cut off mid-write; the
+  `checkpoint` state file never names one)."""
+  files.remove_temporaries(workdir, recursive=True)
+  for leftover in glob.glob(os.path.join(workdir, "checkpoints", "*_temp")):
+    shutil.rmtree(leftover, ignore_errors=True)
 
 
 def seed_everything(seed: int) -> None:

@@ -89,12 +89,11 @@ def warm_start_frame_encoder(model: keras.Model, frame_config: prior_lib.PriorPr
   return read_from
 
 
-def warm_start_whole_model(model: keras.Model, path: str, *, generator_path: str,
+def warm_start_whole_model(model: keras.Model, path: str, *, metadata: dict, generator_path: str,
                            flag: str = "--config.train.warm_start") -> str:
   """Initialises every layer (CNN, LSTM, head) from an exported sequence prior of the same
   architecture trained for the same G, e.g. M_{z+L} from its per-frame ablation (the same network
-  with the LSTM state reset each frame). Returns what was read."""
-  metadata = hub.read_metadata(path) or {}
+  with the LSTM state reset each frame); `metadata` is the export's. Returns what was read."""
   hub.check_trained_for(metadata, generator_path, path=path, flag=flag)
   return hub.read_weights_into(os.path.join(path, "variables", "variables"), flag=flag, path=path,
                                noun="a sequence prior", sequence_prior=model)
@@ -135,8 +134,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   resumed_from_step = int(step.numpy())
   if restored:
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
-  elif (hub.read_metadata(config.train.get("warm_start") or "") or {}).get("kind") == sequence_lib.KIND:
-    read_from = warm_start_whole_model(model, config.train.warm_start, generator_path=metadata["module_path"])
+  elif (warm_metadata := hub.read_metadata(config.train.get("warm_start") or "") or {}).get("kind") == sequence_lib.KIND:
+    read_from = warm_start_whole_model(model, config.train.warm_start, metadata=warm_metadata,
+                                       generator_path=metadata["module_path"])
     logging.info("Warm start: the whole model initialised from the sequence prior at %s", read_from)
   elif config.train.get("warm_start"):
     read_from = warm_start_frame_encoder(model, m_config.frame, config.train.warm_start,

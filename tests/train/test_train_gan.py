@@ -200,3 +200,22 @@ def test_moving_fashion_mnist_gan_smoke_trains_on_clip_frames(tmp_path, monkeypa
   result = gan.train(config, workdir=str(tmp_path / "moving"))
   assert result["step"] == 2
   assert hub.load_generator(os.path.join(str(tmp_path / "moving"), "export", "generator")).metadata["resolution"] == 16
+
+
+def test_start_run_removes_what_a_killed_run_left_and_nothing_else(tmp_path):
+  """A trainer's start (runtime.start_run) deletes files.py's `.tmp-*` leftovers anywhere in the
+  workdir and TF's half-written `checkpoints/ckpt-N_temp/`; finished files stay."""
+  workdir = tmp_path / "work"
+  leftovers = [workdir / "export" / ".tmp-generator.abc" / "saved_model.pb",
+               workdir / ".tmp-samples_latest.png.x.png", workdir / "checkpoints" / "ckpt-4_temp" / "part-00000"]
+  kept = [workdir / "checkpoints" / "ckpt-2.index", workdir / "checkpoints" / "checkpoint",
+          workdir / "export" / "generator" / "saved_model.pb", workdir / "samples_latest.png"]
+  for path in leftovers + kept:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+  config = fashion_mnist32.get_config("smoke")
+  runtime.start_run(config.train, str(workdir), seed=0)
+  assert not any(path.exists() for path in leftovers)
+  assert not (workdir / "export" / ".tmp-generator.abc").exists()
+  assert not (workdir / "checkpoints" / "ckpt-4_temp").exists()
+  assert all(path.read_bytes() == b"x" for path in kept)
