@@ -33,6 +33,7 @@ if os.environ.get("PGI_TF_VERBOSE_STARTUP") != "1":
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from pgi_tf import bundled  # noqa: E402
 from pgi_tf import config_checks  # noqa: E402
 from pgi_tf import files  # noqa: E402
 from pgi_tf import hub  # noqa: E402
@@ -77,9 +78,34 @@ def _config_file_error(text: str) -> str:
   return f"{lines[-1] if lines else text}{_user_frame(text)}"
 
 
+def _bundled_argv(argv: list[str]) -> list[str]:
+  """argv with relative `configs/...` and `hub_modules/...` paths that do not exist from the current
+  directory pointed at the installed copies (pgi_tf.bundled), so `--config=configs/x.py:smoke` works
+  from any folder after `pip install .`. A config file must be found before absl parses it."""
+  resolved = []
+  for token in argv:
+    name, sep, value = token.partition("=")
+    resolved.append(f"{name}{sep}{bundled.resolve(value)}" if token.startswith("--") and sep
+                    else bundled.resolve(token))
+  return resolved
+
+
+def _resolve_bundled_flags() -> None:
+  """Flag defaults and config values that name bundled files (`hub_modules/...`), resolved after
+  parsing for the same reason as _bundled_argv."""
+  for name in list(flags.FLAGS):
+    holder = flags.FLAGS[name]
+    if isinstance(holder.value, str):
+      resolved = bundled.resolve(holder.value)
+      if resolved != holder.value:
+        holder.value = resolved
+    elif hasattr(holder.value, "items") and hasattr(holder.value, "lock"):  # an ml_collections ConfigDict
+      bundled.resolve_tree(holder.value)
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
   try:
-    return flags.FLAGS(argv)
+    return flags.FLAGS(argv[:1] + _bundled_argv(argv[1:]))
   except flags.Error as e:
     text = str(e)
     first = text.splitlines()[0]
@@ -164,6 +190,7 @@ def guarded_call(main, argv) -> None:
   inference met non-finite numbers: the input or a loaded network holds NaN / Inf)."""
   try:
     _enable_determinism()
+    _resolve_bundled_flags()
     _check_config_flags()
     _check_output_flags()
     return main(argv)

@@ -4,6 +4,7 @@ Serving and other languages. Built on the same conditioned path as the library I
 
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping
 
 import tensorflow as tf
@@ -14,17 +15,34 @@ from pgi_tf import structural
 from pgi_tf.errors import InputError
 from pgi_tf.inference import conditioning
 from pgi_tf.inference import inpainting
+from pgi_tf.inference import resampling
 
 
-def _to_uint8(images, masks, outputs):
-  # Known pixels are copied from the uint8 input so they stay bit-identical.
-  hole = masks >= 128
-  filled = tf.cast(tf.clip_by_value(tf.round((outputs["inpainted"] + 1.0) * 127.5), 0, 255), tf.uint8)
-  return {"inpainted": tf.where(hole, filled, images)}
+def _to_uint8(images, masks, inpainted):
+  """uint8 Eq. 8 from the uint8 input and the float result, in TFLite builtin ops only (no uint8
+  comparison or select): known pixels are the input's bytes exactly (integers are exact in float32),
+  hole pixels the result rounded as visualize.to_uint8 rounds (half to even)."""
+  hole = tf.cast(tf.cast(masks, tf.float32) >= 128.0, tf.float32)
+  filled = tf.clip_by_value(tf.round((inpainted + 1.0) * 127.5), 0.0, 255.0)
+  return {"inpainted": tf.cast((1.0 - hole) * tf.cast(images, tf.float32) + hole * filled, tf.uint8)}
 
 
 def _as_float(images, masks):
-  return tf.cast(images, tf.float32) / 127.5 - 1.0, tf.cast(masks >= 128, tf.float32)
+  return tf.cast(images, tf.float32) / 127.5 - 1.0, tf.cast(tf.cast(masks, tf.float32) >= 128.0, tf.float32)
+
+
+def full_resolution(pipeline, resolution: int):
+  """pipeline at the model's R x R -> the same at any image size, as the command line does it
+  (`folders.py`): image area-resized to R, any hole under a pixel a hole, G(ẑ) brought back by
+  bicubic interpolation and Eq. 8 applied with the full-resolution mask (resampling.py)."""
+  def at_image_size(images, masks, extra_inputs):
+    masks = tf.cast(masks > 0.5, tf.float32)
+    outputs = pipeline(resampling.resize_area(images, resolution), resampling.hole_at_model_size(masks, resolution),
+                       extra_inputs)
+    shape = tf.shape(images)
+    fill = resampling.resize_bicubic(outputs["generated"], shape[1], shape[2])
+    return dict(outputs, inpainted=inpainting.compose(images=images, masks=masks, generated_images=fill))  # Eq. 8
+  return at_image_size
 
 
 def _signatures(pipeline, *, float_specs, uint8_specs, extra_specs):
@@ -32,6 +50,9 @@ def _signatures(pipeline, *, float_specs, uint8_specs, extra_specs):
 
   One pair per number of extra inputs: a tf.function with an input signature needs explicit
   arguments (their names are the SavedModel's input names)."""
+  def uint8(images, masks, extra_inputs):
+    return _to_uint8(images, masks, pipeline(*_as_float(images, masks), extra_inputs)["inpainted"])
+
   if len(extra_specs) == 2:
     @tf.function(input_signature=[*float_specs, *extra_specs])
     def serving_default(images, masks, first, second):
@@ -39,7 +60,7 @@ def _signatures(pipeline, *, float_specs, uint8_specs, extra_specs):
 
     @tf.function(input_signature=[*uint8_specs, *extra_specs])
     def inpaint_uint8(images, masks, first, second):
-      return _to_uint8(images, masks, pipeline(*_as_float(images, masks), (first, second)))
+      return uint8(images, masks, (first, second))
   elif len(extra_specs) == 1:
     @tf.function(input_signature=[*float_specs, *extra_specs])
     def serving_default(images, masks, first):
@@ -47,7 +68,7 @@ def _signatures(pipeline, *, float_specs, uint8_specs, extra_specs):
 
     @tf.function(input_signature=[*uint8_specs, *extra_specs])
     def inpaint_uint8(images, masks, first):
-      return _to_uint8(images, masks, pipeline(*_as_float(images, masks), (first,)))
+      return uint8(images, masks, (first,))
   else:
     @tf.function(input_signature=float_specs)
     def serving_default(images, masks):
@@ -55,7 +76,7 @@ def _signatures(pipeline, *, float_specs, uint8_specs, extra_specs):
 
     @tf.function(input_signature=uint8_specs)
     def inpaint_uint8(images, masks):
-      return _to_uint8(images, masks, pipeline(*_as_float(images, masks), ()))
+      return uint8(images, masks, ())
   return serving_default, inpaint_uint8
 
 
@@ -89,8 +110,9 @@ class _InpainterModule(tf.Module):
           keep_visible=metadata.get("keep_visible"))
       self.keypoint_refiner = structural_prior.refiner
     r, c = metadata["resolution"], metadata["channels"]
-    image_spec = tf.TensorSpec([None, r, r, c], tf.float32, name="images")
-    mask_spec = tf.TensorSpec([None, r, r, 1], tf.float32, name="masks")
+    # Any image size: resized to the model inside the graph (full_resolution).
+    image_spec = tf.TensorSpec([None, None, None, c], tf.float32, name="images")
+    mask_spec = tf.TensorSpec([None, None, None, 1], tf.float32, name="masks")
 
     def pipeline(images, masks, extra_inputs):
       """P -> G -> Eq. 8; extra_inputs: () for M_z and in-graph priors, the detections of other
@@ -113,29 +135,77 @@ class _InpainterModule(tf.Module):
         outputs["structural_prior"] = conditions
       return outputs
 
-    uint8_specs = [tf.TensorSpec([None, r, r, c], tf.uint8, name="images"),
-                   tf.TensorSpec([None, r, r, 1], tf.uint8, name="masks")]
+    uint8_specs = [tf.TensorSpec([None, None, None, c], tf.uint8, name="images"),
+                   tf.TensorSpec([None, None, None, 1], tf.uint8, name="masks")]
     if class_conditional:
       extra_specs = [tf.TensorSpec([None], tf.int32, name="labels")]
     elif structural_prior is not None:
       extra_specs = structural_prior.graph_input_specs()
     else:
       extra_specs = []
-    serving_default, inpaint_uint8 = _signatures(pipeline, float_specs=[image_spec, mask_spec],
+    serving_default, inpaint_uint8 = _signatures(full_resolution(pipeline, r), float_specs=[image_spec, mask_spec],
                                                  uint8_specs=uint8_specs, extra_specs=extra_specs)
     self.serving_default = serving_default
     self.inpaint_uint8 = inpaint_uint8
     self.input_names = ["images", "masks"] + [spec.name for spec in extra_specs]
 
 
+TFLITE_FILENAME = "inpainter.tflite"
+TFLITE_SIGNATURES = ("serving_default", "inpaint_uint8")
+
+
+def to_tflite(saved_model_dir: str, *, flag: str = "--tflite") -> bytes:
+  """The inpainter SavedModel as a .tflite flat buffer of TensorFlow Lite builtin ops only, with
+  both signatures (any image size: the interpreter resizes its inputs per call). A model with an
+  op that has no builtin (e.g. the landmark prior's dlib path) is refused in one line."""
+  converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=list(TFLITE_SIGNATURES))
+  converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+  try:
+    return converter.convert()
+  except Exception as error:  # noqa: BLE001 -- the converter raises several types; all mean "not convertible"
+    lines = [line.strip() for line in str(error).splitlines() if "op" in line.lower() and line.strip()]
+    raise InputError(f"{flag}: this inpainter does not convert to TensorFlow Lite builtin ops "
+                     f"({(lines or [type(error).__name__])[0][:200]})") from None
+
+
+def inpainter_paths(model_dir: str = "", *, prior_predictor: str = "", generator: str = "",
+                    keypoint_refiner: str = "") -> dict[str, str]:
+  """The P, G (and f) an inpainter export is made of: explicit paths win, else the model directory's
+  prior_predictor/, generator/ (or the G P was trained against, from P's metadata: a train_prior
+  export directory), keypoint_refiner/ (or P's metadata) for M_{z+S}."""
+  def under_model_dir(name: str) -> str:
+    path = os.path.join(model_dir, name) if model_dir else ""
+    return path if path and os.path.isdir(path) else ""
+
+  if model_dir and not os.path.isdir(model_dir):
+    raise InputError(f"--model_dir={model_dir}: no such directory")
+  prior_predictor = prior_predictor or under_model_dir("prior_predictor")
+  if not prior_predictor:
+    raise InputError(f"--model_dir={model_dir}: has no prior_predictor/ (or pass --prior_predictor)")
+  p_metadata = hub.read_metadata(prior_predictor) or {}
+  generator = generator or under_model_dir("generator") or p_metadata.get("generator_path", "")
+  if not generator:
+    raise InputError(f"--model_dir={model_dir}: has no generator/ (or pass --generator)")
+  if p_metadata.get("structural_prior", "none") != "none":
+    keypoint_refiner = (keypoint_refiner or under_model_dir("keypoint_refiner")
+                        or p_metadata.get("keypoint_refiner", ""))
+  return {"prior_predictor_path": prior_predictor, "generator_path": generator,
+          "keypoint_refiner_path": keypoint_refiner}
+
+
 def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: str,
-                     keypoint_refiner_path: str = "") -> None:
+                     keypoint_refiner_path: str = "", tflite: bool = False) -> None:
   """Exports P + G (+ S for M_{z+S}) as one SavedModel with two signatures (atomically):
 
-    serving_default(images float32 [N,R,R,C] in [-1,1], masks float32 [N,R,R,1], 1 = hole)
-        -> {"inpainted", "generated", "z"} (+ "structural_prior": the refined S, M_{z+S})
-    inpaint_uint8(images uint8 [N,R,R,C], masks uint8 [N,R,R,1], >= 128 = hole (white))
-        -> {"inpainted": uint8}
+    serving_default(images float32 [N,H,W,C] in [-1,1], masks float32 [N,H,W,1], 1 = hole)
+        -> {"inpainted" [N,H,W,C], "generated" [N,R,R,C], "z"} (+ "structural_prior": the refined S, M_{z+S})
+    inpaint_uint8(images uint8 [N,H,W,C], masks uint8 [N,H,W,1], >= 128 = hole (white))
+        -> {"inpainted": uint8 [N,H,W,C]}
+
+  Any H, W: images are resized to the model's R x R inside the graph and Eq. 8 is applied at
+  H x W, exactly as `binaries/inpaint.py` does (`full_resolution`), so the two agree bit for bit.
+  inpaint_uint8 is made of TensorFlow Lite builtin ops; with tflite, both signatures are also
+  written as <path>/inpainter.tflite (`to_tflite`), in the same atomic write.
 
   M_z and the silhouette prior: the whole pipeline (silhouette detection -> f -> P -> G ->
   Eq. 8) is in the graph. The landmark prior (P's metadata structural_prior "landmarks"):
@@ -163,6 +233,16 @@ def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: st
                      "(--keypoint_refiner)")
   module = _InpainterModule(prior_predictor_path, generator_path, p_metadata, keypoint_refiner_path)
   metadata = dict(p_metadata, kind="inpainter", signature="serving_default",
-                  input_names=module.input_names, output_key="inpainted")
+                  input_names=module.input_names, output_key="inpainted", any_image_size=True,
+                  tflite=TFLITE_FILENAME if tflite else None,
+                  parts={"prior_predictor": prior_predictor_path, "generator": generator_path,
+                         "keypoint_refiner": keypoint_refiner_path})
+
+  def write_tflite(saved_model_dir: str) -> None:
+    flat_buffer = to_tflite(saved_model_dir)
+    with open(os.path.join(saved_model_dir, TFLITE_FILENAME), "wb") as f:
+      f.write(flat_buffer)
+
   hub.save_module(module, path, metadata, signatures={"serving_default": module.serving_default,
-                                                      "inpaint_uint8": module.inpaint_uint8})
+                                                      "inpaint_uint8": module.inpaint_uint8},
+                  also_write=write_tflite if tflite else None)

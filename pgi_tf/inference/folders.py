@@ -30,6 +30,7 @@ from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
 from pgi_tf.inference import inpainting
 from pgi_tf.inference import loading
+from pgi_tf.inference import resampling
 
 
 # --------------------------------------------------------------------------- inputs
@@ -59,8 +60,9 @@ def match_masks(mask_path: str, relative_images: list[str]) -> list[str]:
   return matched
 
 
-def _resize(array: np.ndarray, size: int, method: str) -> np.ndarray:
-  return tf.image.resize(array[None], [size, size], method=method, antialias=(method == "area"))[0].numpy()
+def _resize(array: np.ndarray, size: int) -> np.ndarray:
+  """[H, W, C] -> [size, size, C], area averaging (the exported inpainter's own resize)."""
+  return resampling.resize_area(array[None], size)[0].numpy()
 
 
 def _mask_for(index: int, rel: str, height: int, width: int, *, mask_files: list[str] | None,
@@ -82,7 +84,7 @@ def _write_image(output_dir: str, rel: str, *, original: np.ndarray, image: np.n
                  fill: np.ndarray) -> tuple[str, np.ndarray]:
   """Eq. 8 at full resolution (known pixels copied from the original bytes); returns (path, result)."""
   if fill.shape[:2] != image.shape[:2]:
-    fill = tf.image.resize(fill[None], image.shape[:2], method="bicubic")[0].numpy()
+    fill = resampling.resize_bicubic(fill[None], *image.shape[:2])[0].numpy()
   result = np.asarray(inpainting.compose(images=image[None], masks=mask[None], generated_images=fill[None]))[0]
   result_u8 = visualize.to_uint8(result)
   # Eq. 8 keeps known pixels; also copy them from the original bytes so no rounding can touch them.
@@ -228,10 +230,10 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     full_masks = [_mask_for(i, relative[i], *o.shape[:2], mask_files=mask_files, mask_spec=mask_spec, seed=seed)
                   for i, o in zip(todo, originals)]
     full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
-    model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution, "area")
+    model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution)
                              for img in full_images])
     model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
-                            (_resize(m, resolution, "area") > 0.0).astype(np.float32)  # any hole -> hole
+                            resampling.hole_at_model_size(m[None], resolution)[0].numpy()  # any hole -> hole
                             for m in full_masks])
     chunk_labels = None if fixed_label is None else np.full([len(todo)], fixed_label, np.int32)
     start = time.perf_counter()
@@ -250,7 +252,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
       written.append(path)
       if len(grid_rows) < GRID_ROWS:
         masked_view = np.where(full_masks[row] > 0.5, 1.0, full_images[row])  # holes shown white
-        grid_rows.append([t if t.shape[:2] == generated[row].shape[:2] else _resize(t, resolution, "area")
+        grid_rows.append([t if t.shape[:2] == generated[row].shape[:2] else _resize(t, resolution)
                           for t in (masked_view, result)] + [generated[row]])
     if num_candidates > 1:
       alternatives = out["candidates"].numpy()[:, :num_candidates]

@@ -114,3 +114,18 @@ def test_lambda_sweep_choice_takes_the_lowest_mean_fd_at_40_over_seeds():
     del r["seed"]
   assert "Spearman" not in tables.lambda_sweep_markdown(single, steps=10, num_images=7, split="val")
   assert tables.lambda_sweep_choice(single)["lambda_realism"] == 0.003
+
+
+def test_model_cards_are_current_and_their_numbers_come_from_the_jsons():
+  from pgi_tf.evaluation import model_cards  # pylint: disable=import-outside-toplevel
+  rendered = model_cards.render_all(REPO)
+  bundled = sorted(d for d in os.listdir(os.path.join(REPO, "hub_modules")) if d != "samples"
+                   and os.path.isdir(os.path.join(REPO, "hub_modules", d)))
+  assert sorted(os.path.dirname(p).split(os.sep)[-1] for p in rendered) == bundled, "a bundled model has no card"
+  for relative, text in rendered.items():
+    assert open(os.path.join(REPO, relative)).read() == text, f"{relative} is stale: python -m binaries.report"
+  # The M_z card's 40% row is the test-split JSON's single row, formatted, not a number typed by hand.
+  data = json.load(open(os.path.join(REPO, "results/table1_fashion_mnist32_test10000/results.json")))
+  row = next(r for r in data["rows"] if r["method"] == "single" and r["hole_ratio"] == 0.4)
+  card = rendered[os.path.join("hub_modules", "fashion_mnist32", model_cards.CARD_FILENAME)]
+  assert f"| 0.4 | {row['psnr_db']:.4g} | {row['ssim']:.4g} | {row['frechet_distance']:.4g} |" in card
