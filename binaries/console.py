@@ -21,7 +21,7 @@ def _command(module_name: str):
 
 BINARIES = ("inpaint", "evaluate", "benchmark", "export", "demo", "report", "train_gan", "train_prior",
             "train_sequence_prior", "train_keypoint_refiner", "train_regression_inpainter", "train_critic",
-            "train_class_predictor", "train_fid_classifier", "sweep_lambdas", "sweep_refiner")
+            "train_class_predictor", "train_fid_classifier", "sweep_lambdas", "sweep_refiner", "calibrate_domain")
 
 inpaint = _command("inpaint")
 evaluate = _command("evaluate")
@@ -39,3 +39,4 @@ train_class_predictor = _command("train_class_predictor")
 train_fid_classifier = _command("train_fid_classifier")
 sweep_lambdas = _command("sweep_lambdas")
 sweep_refiner = _command("sweep_refiner")
+calibrate_domain = _command("calibrate_domain")

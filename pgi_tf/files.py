@@ -189,6 +189,11 @@ def write_directory(path: str, write_fn: Callable[[str], None]) -> None:
       shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def warn(message: str) -> None:
+  """`warning: <message>` on stderr, on its own line even while a progress bar is drawn."""
+  tqdm.tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
 def progress_bar(*, total: int, initial: int, description: str, unit: str = "step") -> tqdm.tqdm:
   """A progress bar on stderr; quiet (mininterval 30 s) when stderr is not a terminal."""
   interactive = sys.stderr.isatty()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sys
 import time
 
 import numpy as np
@@ -28,6 +29,7 @@ from pgi_tf import visualize
 from pgi_tf.data import images as images_lib
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
+from pgi_tf.inference import domain
 from pgi_tf.inference import inpainting
 from pgi_tf.inference import loading
 from pgi_tf.inference import resampling
@@ -213,6 +215,9 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
 
   resolution = models.resolution
   inpainter = loading.make_inpainter(models)
+  # Out-of-domain warning (domain.py): one pass's known-pixel error against P's val threshold.
+  domain_check = domain.load(models.prior_predictor.handle) if models.prior_predictor is not None else None
+  out_of_domain: dict[str, float] = {}
   written, labels_used, skipped = [], {}, 0
   grid_rows, candidate_tiles = [], []
   bar = files.progress_bar(total=len(relative), initial=0, description=f"inpaint ({mode})", unit="image")
@@ -238,9 +243,18 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     chunk_labels = None if fixed_label is None else np.full([len(todo)], fixed_label, np.int32)
     start = time.perf_counter()
     out = inpainter.inpaint(model_images, model_masks, mode=mode, iterations=iterations,
-                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels)
+                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels,
+                            progress=lambda done, steps, loss: bar.set_postfix_str(
+                                f"search step {done}/{steps}, loss {loss:.4g}", refresh=sys.stderr.isatty()))
     generated = out["generated"].numpy()
     seconds += time.perf_counter() - start
+    if domain_check is not None and mode != "iterative":
+      scores = domain.known_pixel_error(model_images, model_masks, generated)
+      for row in np.flatnonzero(domain_check.flag(scores)):
+        out_of_domain[relative[todo[row]]] = round(float(scores[row]), 4)
+        files.warn(f"{os.path.join(root, relative[todo[row]])}: far from the model's domain (known pixels "
+                   f"reproduced with error {scores[row]:.3f}; {domain_check.threshold:.3f} at most on "
+                   f"{domain_check.source}): the fill is likely meaningless")
     if poisson_blend:
       generated = np.asarray(inpainting.poisson_blend(images=model_images, generated_images=generated,
                                                       masks=model_masks))
@@ -271,7 +285,9 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
              "resumed_skipped": skipped, "seconds": round(seconds, 4),
              "ms_per_image": round(1000 * seconds / max(done, 1), 3), "resolution": resolution,
              "outputs": sorted(written), "grid": grid_path, "grid_images": len(grid_rows),
-             "poisson_blend": poisson_blend, "peak_memory_mb": peak_memory_mb(), **models.record()}
+             "poisson_blend": poisson_blend, "peak_memory_mb": peak_memory_mb(), **models.record(),
+             "domain_check": (dict(domain_check.record(), out_of_domain=out_of_domain, checked=mode != "iterative")
+                              if domain_check is not None else None)}
   if num_candidates > 1:
     summary["num_candidates"] = num_candidates
     summary["candidates"] = [os.path.join(output_dir, "candidates", os.path.splitext(rel)[0] + ".png")

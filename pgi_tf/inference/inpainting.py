@@ -32,6 +32,7 @@ from pgi_tf.inference import candidates
 from pgi_tf.inference import conditioning
 
 MODES = ("single", "iterative", "hybrid")
+SEARCH_CHUNK = 50  # search steps per compiled call when a progress bar watches (20 updates in 1,000 steps)
 
 
 def compose(*, images, masks, generated_images) -> tf.Tensor:
@@ -101,6 +102,7 @@ class Inpainter:
         (getattr(prior_predictor, "metadata", None) or {}).get("lambda_realism", 0.0) or 0.0)
     self._single = tf.function(self._single_impl, jit_compile=jit_compile or None, reduce_retracing=True)
     self._search = tf.function(self._search_impl, jit_compile=jit_compile or None, reduce_retracing=True)
+    self._finish = tf.function(self._finish_impl, jit_compile=jit_compile or None, reduce_retracing=True)
 
   # ------------------------------------------------------------------ z prior
   def sample_z(self, batch_size, seed: int) -> tf.Tensor:
@@ -152,8 +154,9 @@ class Inpainter:
     return int(metadata.get("num_candidates", 1))
 
   # ------------------------------------------------------------------ search (Eq. 2)
-  def _search_impl(self, images, masks, initial_z, iterations, class_conditions=None):
-    """Adam on z for `iterations` steps of Yeh et al.'s loss, in one tf.while_loop."""
+  def _search_impl(self, images, masks, z, m, v, start, steps, class_conditions=None):
+    """Adam on z for `steps` steps of Yeh et al.'s loss from step `start` (m, v: Adam's moments),
+    in one tf.while_loop. Returns (z, m, v, the loss of the last step)."""
     cfg = self.iterative_config
     masks = tf.cast(masks, tf.float32)
     masked_images = (1.0 - masks) * images
@@ -171,7 +174,7 @@ class Inpainter:
       # Summed over the batch: each example's z gets its own, independent gradient.
       return tf.reduce_sum(per_example)
 
-    def body(t, z, m, v):
+    def body(t, z, m, v, _):
       with tf.GradientTape() as tape:
         tape.watch(z)
         loss = loss_fn(z)
@@ -182,13 +185,32 @@ class Inpainter:
       m_hat = m / (1 - cfg.beta1 ** t1)
       v_hat = v / (1 - cfg.beta2 ** t1)
       z = self.project_z(z - cfg.learning_rate * m_hat / (tf.sqrt(v_hat) + cfg.epsilon))
-      return t + 1, z, m, v
+      return t + 1, z, m, v, loss
 
-    zeros = tf.zeros_like(initial_z)
-    _, z, _, _ = tf.while_loop(lambda t, *_: t < iterations, body,
-                               (tf.constant(0), initial_z, zeros, zeros))
+    _, z, m, v, loss = tf.while_loop(lambda t, *_: t < start + steps, body, (start, z, m, v, tf.constant(0.0)))
+    return z, m, v, loss
+
+  def _finish_impl(self, images, masks, z, class_conditions=None):
+    masks = tf.cast(masks, tf.float32)
+    conditions = self._conditions((1.0 - masks) * images, masks, class_conditions)
     generated = conditioning.generate(self.generator, z, conditions)
-    return compose(images=images, masks=masks, generated_images=generated), generated, z
+    return compose(images=images, masks=masks, generated_images=generated), generated
+
+  def _run_search(self, images, masks, initial_z, steps: int, class_conditions, progress):
+    """The search in compiled chunks of SEARCH_CHUNK steps, calling progress(steps done, steps,
+    loss / image) after each; one chunk when nobody watches. The steps are the same ops in the same
+    order either way, so the result does not depend on the chunking (tested)."""
+    chunk = SEARCH_CHUNK if progress is not None else max(int(steps), 1)
+    z, done = initial_z, 0
+    m = v = tf.zeros_like(initial_z)
+    while done < steps:
+      count = min(chunk, steps - done)
+      z, m, v, loss = self._search(images, masks, z, m, v, tf.constant(done), tf.constant(count), class_conditions)
+      done += count
+      if progress is not None:
+        progress(done, steps, float(loss) / max(int(images.shape[0] or 1), 1))
+    inpainted, generated = self._finish(images, masks, z, class_conditions)
+    return inpainted, generated, z
 
   # ------------------------------------------------------------------ public API
   def iterations_for(self, resolution: int) -> int:
@@ -206,7 +228,7 @@ class Inpainter:
     return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
   def inpaint(self, images, masks, *, mode: str = "single", iterations: int | None = None,
-              refine_steps: int = 100, seed: int = 0, labels=None) -> dict[str, tf.Tensor]:
+              refine_steps: int = 100, seed: int = 0, labels=None, progress=None) -> dict[str, tf.Tensor]:
     """Returns {"inpainted", "generated", "z"} (+ "labels" for a class-conditional G) for a batch;
     single mode with a K-candidate P adds "candidates": all K inpainted images [N, K, H, W, C],
     best (lowest Eq. 4 + λ1 Eq. 5) first; "inpainted" is the first of them.
@@ -214,6 +236,8 @@ class Inpainter:
     mode: single (Eq. 8), iterative (Eq. 2 from z ~ p_z, `iterations` steps; default from
     the resolution as in §6.3.1), hybrid (Eq. 2 from P's z for `refine_steps`).
     labels: class-conditional G only: int [N] class indices; None -> the class predictor's.
+    progress: iterative / hybrid: called as progress(steps done, steps, loss per image) every
+      SEARCH_CHUNK steps of the search (a progress bar); None runs the search in one call.
     """
     if mode not in MODES:
       raise ValueError(f"mode={mode!r}: choose one of {MODES}")
@@ -234,10 +258,10 @@ class Inpainter:
     elif mode == "iterative":
       steps = iterations if iterations is not None else self.iterations_for(images.shape[1])
       initial = self.sample_z(tf.shape(images)[0], seed)
-      inpainted, generated, z = self._search(images, masks, initial, tf.constant(steps), class_conditions)
+      inpainted, generated, z = self._run_search(images, masks, initial, int(steps), class_conditions, progress)
     else:  # hybrid
       initial = self.predict_z(images, masks, class_conditions)
-      inpainted, generated, z = self._search(images, masks, initial, tf.constant(refine_steps), class_conditions)
+      inpainted, generated, z = self._run_search(images, masks, initial, int(refine_steps), class_conditions, progress)
     outputs.update(inpainted=inpainted, generated=generated, z=z)
     if self.num_classes:
       outputs["labels"] = labels
