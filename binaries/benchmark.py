@@ -7,6 +7,12 @@ in the same run); inference_table4 (Table 4: ms per image of one pass vs the ite
 baseline at 32, 64, 128 px, batch 1 and 64, and the speedup, in the same run).
 
   python -m binaries.benchmark --suites=inference_table4 --output_dir=benchmarks
+
+serving_backends: one pass of a real model (--model_dir, default the bundled M_z) through the
+library (tf), XLA, the exported SavedModel and the exported .tflite (XNNPACK), batch 1 and 64,
+each with its speedup over the iterative search, in the same run.
+
+  python -m binaries.benchmark --suites=serving_backends --output_dir=results/serving_backends
 """
 
 from binaries import _main  # noqa: F401
@@ -19,6 +25,7 @@ from absl import flags
 from pgi_tf import files
 from pgi_tf.evaluation import benchmarks
 from pgi_tf.evaluation import provenance
+from pgi_tf.evaluation import serving_benchmarks
 from pgi_tf.errors import InputError
 
 _SUITES = flags.DEFINE_list("suites", ["gan_training"], f"Any of {sorted(benchmarks.SUITES)}.")
@@ -35,6 +42,7 @@ flags.register_validator("max_iterative_seconds", lambda v: v > 0, "must be > 0"
 _NUM_CANDIDATES = flags.DEFINE_list(
     "num_candidates", ["1"], "inference_table4: P's candidate heads K, one set of rows per value (K > 1: all K "
     "through G in one batch, the best pasted; e.g. 1,8).")
+_MODEL_DIR = flags.DEFINE_string("model_dir", "", "serving_backends: the model ('' = the bundled M_z).")
 _XLA = flags.DEFINE_boolean("xla", False, "Compile the inference modes with XLA.")
 _GENERATOR = flags.DEFINE_string(
     "generator", "", "inference_table4 with this frozen generator instead of the DCGAN presets: a registry "
@@ -44,9 +52,10 @@ _GENERATOR = flags.DEFINE_string(
 def main(argv):
   del argv
   run = provenance.start()
-  unknown = [s for s in _SUITES.value if s not in benchmarks.SUITES]
+  suites = sorted([*benchmarks.SUITES, "serving_backends"])
+  unknown = [s for s in _SUITES.value if s not in suites]
   if unknown:
-    raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(sorted(benchmarks.SUITES))}")
+    raise InputError(f"--suites: unknown suite {unknown[0]!r}, choose from {', '.join(suites)}")
   resolutions = ({"resolutions": tuple(_main.number_list("resolutions", _RESOLUTIONS.value, int, low=8, high=1024))}
                  if _RESOLUTIONS.value else {})
   batch_sizes = tuple(_main.number_list("inference_batch_sizes", _INFERENCE_BATCH_SIZES.value, int, low=1, high=4096))
@@ -63,6 +72,8 @@ def main(argv):
             batch_sizes=batch_sizes,
             max_iterative_seconds=_MAX_ITERATIVE_SECONDS.value, xla=_XLA.value, generator=_GENERATOR.value,
             num_candidates=k, **resolutions)
+    if suite == "serving_backends":
+      rows += serving_benchmarks.serving_backends(model_dir=_MODEL_DIR.value, batch_sizes=batch_sizes)
   record = run.record()
   machine = record["machine"]
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
