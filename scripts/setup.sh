@@ -14,18 +14,17 @@ if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
 fi
 # Python packages (pinned in requirements.txt). Skip pip when everything already imports.
 if ! "$PYTHON" - <<'PY' 2>/dev/null
-import importlib.metadata as m, os, re, sys
-def names(path):  # requirement names, following "-r other.txt" lines
+import importlib.metadata as m, os, sys
+from packaging.requirements import Requirement
+def requirements(path):  # following "-r other.txt" lines
   for line in open(path):
     line = line.split("#")[0].strip()
     if line.startswith("-r "):
-      yield from names(os.path.join(os.path.dirname(path), line[3:].strip()))
+      yield from requirements(os.path.join(os.path.dirname(path), line[3:].strip()))
     elif line:
-      yield re.split(r"[<>=!~ ]", line, 1)[0]
-for name in names("requirements.txt"):
-  m.version(name)  # raises when missing
-pinned = {"tensorflow": "2.21.0", "tensorflow-hub": "0.16.1"}
-sys.exit(any(m.version(k) != v for k, v in pinned.items()))
+      yield Requirement(line)
+# Missing (raises) or a version outside the requirement's range: install.
+sys.exit(any(not r.specifier.contains(m.version(r.name), prereleases=True) for r in requirements("requirements.txt")))
 PY
 then
   echo "setup: pip install -r requirements.txt" >&2
