@@ -26,6 +26,7 @@ import os
 from absl import flags
 
 from binaries import _model_flags
+from pgi_tf.inference import backends
 from pgi_tf.inference import folders
 from pgi_tf import structural
 from pgi_tf.data import masks as masks_lib
@@ -55,6 +56,10 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", 16, "Images per batch.", lower_
 _NUM_CANDIDATES = flags.DEFINE_integer(
     "num_candidates", 1, "--mode=single with a K-candidate P (hub_modules/fashion_mnist32/prior_predictor): also "
     "write the best N of its K alternatives per image, best first (candidates/, candidates.png).", lower_bound=1)
+_BACKEND = flags.DEFINE_enum(
+    "backend", "auto", list(backends.BACKENDS), "What runs the one pass (--mode=single): tf (tf.function), xla, "
+    "tflite (the exported .tflite, XNNPACK; exported once into $PGI_TF_CACHE unless the model ships one), or auto: "
+    "the measured winner for --batch_size (pgi_tf/inference/backends.py). Recorded in results.json.")
 _GRAYSCALE = flags.DEFINE_boolean(
     "grayscale", False, "Grey (1-channel) models: convert colour inputs to grey first (PIL's L, ITU-R 601 luma); "
     "the outputs are grey. Without it a colour image into a grey model is refused.")
@@ -127,7 +132,7 @@ def main(argv):
       mask_path="" if _MASK_KIND.value else _MASKS.value, mask_spec=spec, mode=_MODE.value,
       iterations=_ITERATIONS.value, refine_steps=_REFINE_STEPS.value, poisson_blend=_POISSON.value,
       batch_size=_BATCH_SIZE.value, seed=_SEED.value, label=_LABEL.value, num_candidates=_NUM_CANDIDATES.value,
-      grayscale=_GRAYSCALE.value)
+      grayscale=_GRAYSCALE.value, backend=_BACKEND.value)
   print(_main.json_line({k: v for k, v in summary.items() if k not in ("outputs", "labels", "candidates", "settings")}))
 
 

@@ -4,7 +4,7 @@ way of running it, at the model's resolution, against the iterative baseline, in
   tf          the library's Inpainter (a tf.function; what `inpaint` runs)
   xla         the same with jit_compile=True
   savedmodel  the exported inpainter's serving_default signature (`binaries/export.py`)
-  tflite      the exported inpainter.tflite, TensorFlow Lite's interpreter with XNNPACK on all cores
+  tflite_N_threads  the exported inpainter.tflite, TensorFlow Lite's interpreter (XNNPACK) on N threads
 
 Timings exclude warm-up and end on a host sync (benchmarks._time_calls).
 """
@@ -13,39 +13,28 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from pgi_tf.evaluation import benchmarks
+from pgi_tf.inference import backends
 from pgi_tf.inference import export
 from pgi_tf.inference import inpainting
 from pgi_tf.inference import loading
 
-BACKENDS = ("tf", "xla", "savedmodel", "tflite")
 
 
-def tflite_runner(path: str, signature: str, *, num_threads: int | None = None):
-  """A TensorFlow Lite signature runner on `num_threads` threads (default: every core)."""
-  with warnings.catch_warnings():  # tf.lite.Interpreter's notice that LiteRT (ai_edge_litert) is its successor
-    warnings.simplefilter("ignore")
-    interpreter = tf.lite.Interpreter(model_path=path, num_threads=num_threads or os.cpu_count())
-  return interpreter.get_signature_runner(signature)
-
-
-def _runners(models, export_dir: str, *, resolution: int) -> dict:
-  """backend -> f(images float32 [-1, 1], masks float32 1 = hole) -> inpainted, all at R x R."""
-  library = loading.make_inpainter(models)
-  compiled = loading.make_inpainter(models, jit_compile=True)
+def _runners(models, export_dir: str) -> dict:
+  """backend -> f(images float32 [-1, 1], masks float32 1 = hole) -> G(ẑ), all at R x R."""
   saved = tf.saved_model.load(export_dir).signatures["serving_default"]
-  lite = tflite_runner(os.path.join(export_dir, export.TFLITE_FILENAME), "serving_default")
-  return {
-      "tf": lambda images, masks: library.inpaint(images, masks, mode="single")["inpainted"],
-      "xla": lambda images, masks: compiled.inpaint(images, masks, mode="single")["inpainted"],
-      "savedmodel": lambda images, masks: saved(images=images, masks=masks)["inpainted"],
-      "tflite": lambda images, masks: lite(images=images, masks=masks)["inpainted"],
-  }
+  lite_file = os.path.join(export_dir, export.TFLITE_FILENAME)
+  runners = {name: backends.one_pass(name, models).run for name in ("tf", "xla")}
+  runners["savedmodel"] = lambda images, masks: saved(images=images, masks=masks)["generated"]
+  for threads in sorted({1, os.cpu_count() or 1}):
+    lite = backends.tflite_runner(lite_file, num_threads=threads)
+    runners[f"tflite_{threads}_threads"] = lambda images, masks, lite=lite: lite(images=images, masks=masks)["generated"]
+  return runners
 
 
 def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats: int = 50,
@@ -60,7 +49,7 @@ def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats
   with tempfile.TemporaryDirectory() as directory:
     export_dir = os.path.join(directory, "inpainter")
     export.export_inpainter(export_dir, tflite=True, **export.inpainter_paths(model_dir))
-    runners = _runners(models, export_dir, resolution=resolution)
+    runners = _runners(models, export_dir)
     search = loading.make_inpainter(models)
     for batch in batch_sizes:
       rng = np.random.default_rng(batch)
@@ -68,11 +57,11 @@ def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats
       masks = (rng.uniform(size=(batch, resolution, resolution, 1)) < 0.25).astype(np.float32)
       iterative = benchmarks._time_calls(  # pylint: disable=protected-access
           lambda: search.inpaint(images, masks, mode="iterative", iterations=steps)["inpainted"], warmup=1, repeats=1)
-      for backend in BACKENDS:
+      for backend in runners:
         seconds = benchmarks._time_calls(  # pylint: disable=protected-access
             lambda: runners[backend](images, masks), warmup=3, repeats=max(3, single_repeats // max(1, batch // 8)))
         rows.append({"suite": "serving_backends", "model": model_dir, "resolution": resolution, "batch_size": batch,
                      "backend": backend, "ms_per_image": round(1000 * seconds / batch, 4),
                      "iterative_steps": steps, "iterative_ms_per_image": round(1000 * iterative / batch, 2),
-                     "speedup_vs_iterative": round(iterative / seconds, 1), "threads": os.cpu_count()})
+                     "speedup_vs_iterative": round(iterative / seconds, 1), "cores": os.cpu_count()})
   return rows

@@ -193,6 +193,14 @@ def inpainter_paths(model_dir: str = "", *, prior_predictor: str = "", generator
           "keypoint_refiner_path": keypoint_refiner}
 
 
+def weights_fingerprints(prior_predictor_path: str, generator_path: str) -> dict[str, str]:
+  """Short hashes of P's and G's weights: which networks an inpainter export was made from (a registry
+  name or handle that is not a local folder stands for itself)."""
+  def fingerprint(path: str) -> str:
+    return hub.module_fingerprint(path) if os.path.isdir(path) else f"name:{path}"
+  return {"prior_predictor": fingerprint(prior_predictor_path), "generator": fingerprint(generator_path)}
+
+
 def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: str,
                      keypoint_refiner_path: str = "", tflite: bool = False) -> None:
   """Exports P + G (+ S for M_{z+S}) as one SavedModel with two signatures (atomically):
@@ -235,6 +243,7 @@ def export_inpainter(path: str, *, prior_predictor_path: str, generator_path: st
   metadata = dict(p_metadata, kind="inpainter", signature="serving_default",
                   input_names=module.input_names, output_key="inpainted", any_image_size=True,
                   tflite=TFLITE_FILENAME if tflite else None,
+                  weights=weights_fingerprints(prior_predictor_path, generator_path),
                   parts={"prior_predictor": prior_predictor_path, "generator": generator_path,
                          "keypoint_refiner": keypoint_refiner_path})
 

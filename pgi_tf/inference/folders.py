@@ -29,6 +29,7 @@ from pgi_tf import visualize
 from pgi_tf.data import images as images_lib
 from pgi_tf.data import masks as masks_lib
 from pgi_tf.errors import InputError
+from pgi_tf.inference import backends
 from pgi_tf.inference import domain
 from pgi_tf.inference import inpainting
 from pgi_tf.inference import loading
@@ -120,12 +121,12 @@ def _read_image(path: str, *, channels: int, grayscale: bool) -> np.ndarray:
 
 def _settings(*, models: loading.Models, input_path: str, mask_path: str, mask_spec, mode: str, iterations,
               refine_steps: int, poisson_blend: bool, seed: int, label: str, num_candidates: int,
-              grayscale: bool) -> dict:
+              grayscale: bool, backend: str) -> dict:
   """What decides every output image: a run is resumed only when these are the same."""
   return {"input": os.path.abspath(input_path), "masks": os.path.abspath(mask_path) if mask_path else "",
           "mask_spec": None if mask_spec is None else repr(mask_spec), "mode": mode, "iterations": iterations,
           "refine_steps": refine_steps, "poisson_blend": poisson_blend, "seed": seed, "label": label,
-          "num_candidates": num_candidates, "grayscale": grayscale, "models": models.record()}
+          "num_candidates": num_candidates, "grayscale": grayscale, "backend": backend, "models": models.record()}
 
 
 def _previous_run(output_dir: str) -> dict:
@@ -150,7 +151,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
                   mask_spec: masks_lib.MaskSpec | None = None, mode: str = "single",
                   iterations: int | None = None, refine_steps: int = 100, poisson_blend: bool = False,
                   batch_size: int = 16, seed: int = 0, grid_upscale: int = 4, label: str = "auto",
-                  num_candidates: int = 1, grayscale: bool = False) -> dict:
+                  num_candidates: int = 1, grayscale: bool = False, backend: str = "tf") -> dict:
   """Inpaints every image under input_path; writes results, grid.png and results.json.
 
   grayscale: a 1-channel model also takes colour images, converted to grey first (PIL's "L",
@@ -165,7 +166,8 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
   num_candidates alternatives per image, best first by Eq. 4, as candidates/<name>.png (one row,
   model resolution) and candidates.png (masked | alternatives per row): pluralistic completion.
   label: class-conditional BigGAN models: "auto" (the class predictor's class of each masked
-  image) or a class index for every image."""
+  image) or a class index for every image.
+  backend: what runs the one pass (`backends.py`: auto, tf, xla, tflite); the search modes run on tf."""
   if mode not in inpainting.MODES:
     raise InputError(f"--mode={mode}: choose one of {', '.join(inpainting.MODES)}")
   if mode in ("single", "hybrid") and models.prior_predictor is None:
@@ -179,6 +181,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     if mode != "single" or heads < num_candidates:
       raise InputError(f"--num_candidates={num_candidates}: needs --mode=single and a P with at least that many "
                        f"candidate heads (this P has {heads}; configs/fashion_mnist32_prior_candidates.py trains one)")
+  backend = backends.choose(backend, models=models, mode=mode, batch_size=batch_size, num_candidates=num_candidates)
   if not mask_path and mask_spec is None:
     raise InputError("--masks: give a mask file or folder, or --mask_kind to generate masks")
   root, relative = list_inputs(input_path)
@@ -205,7 +208,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
 
   settings = _settings(models=models, input_path=input_path, mask_path=mask_path, mask_spec=mask_spec, mode=mode,
                        iterations=iterations, refine_steps=refine_steps, poisson_blend=poisson_blend, seed=seed,
-                       label=label, num_candidates=num_candidates, grayscale=grayscale)
+                       label=label, num_candidates=num_candidates, grayscale=grayscale, backend=backend)
   previous = _previous_run(output_dir)
   resuming = previous.get("status") == "running" and previous.get("settings") == settings
   os.makedirs(output_dir, exist_ok=True)
@@ -215,6 +218,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
 
   resolution = models.resolution
   inpainter = loading.make_inpainter(models)
+  one_pass = None if backend == "tf" else backends.one_pass(backend, models)
   # Out-of-domain warning (domain.py): one pass's known-pixel error against P's val threshold.
   domain_check = domain.load(models.prior_predictor.handle) if models.prior_predictor is not None else None
   out_of_domain: dict[str, float] = {}
@@ -242,11 +246,14 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
                             for m in full_masks])
     chunk_labels = None if fixed_label is None else np.full([len(todo)], fixed_label, np.int32)
     start = time.perf_counter()
-    out = inpainter.inpaint(model_images, model_masks, mode=mode, iterations=iterations,
-                            refine_steps=refine_steps, seed=seed + first, labels=chunk_labels,
-                            progress=lambda done, steps, loss: bar.set_postfix_str(
-                                f"search step {done}/{steps}, loss {loss:.4g}", refresh=sys.stderr.isatty()))
-    generated = out["generated"].numpy()
+    if one_pass is not None:
+      out = {"generated": one_pass.run(model_images, model_masks)}
+    else:
+      out = inpainter.inpaint(model_images, model_masks, mode=mode, iterations=iterations,
+                              refine_steps=refine_steps, seed=seed + first, labels=chunk_labels,
+                              progress=lambda done, steps, loss: bar.set_postfix_str(
+                                  f"search step {done}/{steps}, loss {loss:.4g}", refresh=sys.stderr.isatty()))
+    generated = np.asarray(out["generated"])
     seconds += time.perf_counter() - start
     if domain_check is not None and mode != "iterative":
       scores = domain.known_pixel_error(model_images, model_masks, generated)
@@ -285,7 +292,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
              "resumed_skipped": skipped, "seconds": round(seconds, 4),
              "ms_per_image": round(1000 * seconds / max(done, 1), 3), "resolution": resolution,
              "outputs": sorted(written), "grid": grid_path, "grid_images": len(grid_rows),
-             "poisson_blend": poisson_blend, "peak_memory_mb": peak_memory_mb(), **models.record(),
+             "poisson_blend": poisson_blend, "backend": backend, "peak_memory_mb": peak_memory_mb(), **models.record(),
              "domain_check": (dict(domain_check.record(), out_of_domain=out_of_domain, checked=mode != "iterative")
                               if domain_check is not None else None)}
   if num_candidates > 1:
