@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from pgi_tf.errors import InputError
+from pgi_tf.evaluation import hardware
 
 from pgi_tf.models import dcgan
 from pgi_tf.train import gan
@@ -114,6 +115,7 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
   """
 
   rows = []
+  peak = hardware.matmul_peak_gflops()
   if generator:
     layer, metadata = generators.resolve_generator(generator)
     if generators.class_conditional(metadata):  # timing does not depend on the class: fix class 0
@@ -130,7 +132,7 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
     extra = {"generator": metadata.get("generator", generator), "standin": metadata.get("standin", False)}
     return _time_inpainter(inpainter, resolution=metadata["resolution"], channels=metadata["channels"],
                            batch_sizes=batch_sizes, single_repeats=single_repeats,
-                           max_iterative_seconds=max_iterative_seconds, xla=xla, extra=extra)
+                           max_iterative_seconds=max_iterative_seconds, xla=xla, extra=extra, peak_gflops=peak)
   for resolution in resolutions:
     with tempfile.TemporaryDirectory() as directory:
       keras.utils.set_random_seed(0)
@@ -142,20 +144,25 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
           jit_compile=xla)
       rows += _time_inpainter(inpainter, resolution=resolution, channels=channels, batch_sizes=batch_sizes,
                               single_repeats=single_repeats, max_iterative_seconds=max_iterative_seconds,
-                              xla=xla, extra={"generator": "dcgan", "num_candidates": num_candidates})
+                              xla=xla, extra={"generator": "dcgan", "num_candidates": num_candidates}, peak_gflops=peak)
   return rows
 
 
 def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, single_repeats: int,
-                    max_iterative_seconds: float, xla: bool, extra: dict) -> list[dict]:
-  """Rows of one-pass vs iterative ms per image for one inpainter, per batch size."""
+                    max_iterative_seconds: float, xla: bool, extra: dict, peak_gflops: float) -> list[dict]:
+  """Rows of one-pass vs iterative ms per image for one inpainter, per batch size, with the one
+  pass's FLOPs (from its graph), achieved GFLOP/s, share of the machine's peak and peak memory."""
   rows = []
   steps = inpainting.default_iterations(resolution)
+  flops_per_image = hardware.graph_flops(
+      lambda images, masks: inpainter.inpaint(images, masks, mode="single")["generated"],
+      tf.TensorSpec([1, resolution, resolution, channels], tf.float32), tf.TensorSpec([1, resolution, resolution, 1]))
   for batch in batch_sizes:
     images = tf.random.uniform([batch, resolution, resolution, channels], -1, 1, seed=1)
     masks = tf.cast(tf.random.uniform([batch, resolution, resolution, 1], seed=2) < 0.25, tf.float32)
-    single = _time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
-                         warmup=3, repeats=single_repeats)
+    with hardware.PeakMemory() as memory:
+      single = _time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
+                           warmup=3, repeats=single_repeats)
     # Warm-up traces (and compiles) the search loop; the step count is a tensor, so the
     # timed calls below reuse the same graph.
     probe_steps = 10
@@ -170,6 +177,9 @@ def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, s
     iterative = seconds * steps / timed_steps
     rows.append({"suite": "inference_table4", **extra, "resolution": resolution, "batch_size": batch,
                  "xla": xla, "single_ms_per_image": round(1000 * single / batch, 4),
+                 **hardware.efficiency(flops_per_image=flops_per_image, ms_per_image=1000 * single / batch,
+                                       peak_gflops=peak_gflops),
+                 "peak_gflops": round(peak_gflops, 1), "single_peak_rss_mb": memory.peak_mb,
                  "iterative_steps": steps, "iterative_timed_steps": timed_steps,
                  "iterative_ms_per_image": round(1000 * iterative / batch, 2),
                  "speedup": round(iterative / single, 1)})

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from pgi_tf.evaluation import benchmarks
+from pgi_tf.evaluation import hardware
 from pgi_tf.inference import backends
 from pgi_tf.inference import export
 from pgi_tf.inference import inpainting
@@ -44,6 +45,12 @@ def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats
   model_dir = model_dir or loading.default_model_dir("none")
   models = loading.load_models(model_dir=model_dir)
   resolution, channels = models.resolution, models.channels
+  peak = hardware.matmul_peak_gflops()
+  library = loading.make_inpainter(models)
+  spec = tf.TensorSpec([1, resolution, resolution, channels], tf.float32)
+  mask_spec = tf.TensorSpec([1, resolution, resolution, 1], tf.float32)
+  flops_per_image = hardware.graph_flops(
+      lambda images, masks: library.inpaint(images, masks, mode="single")["generated"], spec, mask_spec)
   steps = iterative_steps or inpainting.default_iterations(resolution)
   rows = []
   with tempfile.TemporaryDirectory() as directory:
@@ -58,10 +65,14 @@ def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats
       iterative = benchmarks._time_calls(  # pylint: disable=protected-access
           lambda: search.inpaint(images, masks, mode="iterative", iterations=steps)["inpainted"], warmup=1, repeats=1)
       for backend in runners:
-        seconds = benchmarks._time_calls(  # pylint: disable=protected-access
-            lambda: runners[backend](images, masks), warmup=3, repeats=max(3, single_repeats // max(1, batch // 8)))
+        with hardware.PeakMemory() as memory:
+          seconds = benchmarks._time_calls(  # pylint: disable=protected-access
+              lambda: runners[backend](images, masks), warmup=3, repeats=max(3, single_repeats // max(1, batch // 8)))
+        ms = 1000 * seconds / batch
         rows.append({"suite": "serving_backends", "model": model_dir, "resolution": resolution, "batch_size": batch,
-                     "backend": backend, "ms_per_image": round(1000 * seconds / batch, 4),
+                     "backend": backend, "ms_per_image": round(ms, 4),
+                     **hardware.efficiency(flops_per_image=flops_per_image, ms_per_image=ms, peak_gflops=peak),
+                     "peak_gflops": round(peak, 1), "peak_rss_mb": memory.peak_mb,
                      "iterative_steps": steps, "iterative_ms_per_image": round(1000 * iterative / batch, 2),
                      "speedup_vs_iterative": round(iterative / seconds, 1), "cores": os.cpu_count()})
   return rows
