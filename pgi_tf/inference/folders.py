@@ -83,19 +83,26 @@ def _mask_for(index: int, rel: str, height: int, width: int, *, mask_files: list
   return mask
 
 
-def _write_image(output_dir: str, rel: str, *, original: np.ndarray, image: np.ndarray, mask: np.ndarray,
-                 fill: np.ndarray) -> tuple[str, np.ndarray]:
-  """Eq. 8 at full resolution (known pixels copied from the original bytes); returns (path, result)."""
+def model_inputs(image: np.ndarray, mask: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+  """A full-resolution image ([-1, 1]) and mask (1 = hole) at the model's square resolution: area
+  resize, and any hole under a model pixel makes it a hole (resampling.py)."""
+  if image.shape[:2] == (resolution, resolution):
+    return image, mask
+  return _resize(image, resolution), resampling.hole_at_model_size(mask[None], resolution)[0].numpy()
+
+
+def full_resolution_result(*, original: np.ndarray, image: np.ndarray, mask: np.ndarray,
+                           fill: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Eq. 8 at the image's own size: G(ẑ) (`fill`, model resolution) upsampled (bicubic), composited
+  with the full-resolution mask, known pixels copied from the original bytes so no rounding can
+  touch them. Returns (uint8 result, float result). The one copy the CLI and the demo page use."""
   if fill.shape[:2] != image.shape[:2]:
     fill = resampling.resize_bicubic(fill[None], *image.shape[:2])[0].numpy()
   result = np.asarray(inpainting.compose(images=image[None], masks=mask[None], generated_images=fill[None]))[0]
   result_u8 = visualize.to_uint8(result)
-  # Eq. 8 keeps known pixels; also copy them from the original bytes so no rounding can touch them.
   known = mask[..., 0] < 0.5
   result_u8[known] = original[known]
-  out_path = os.path.join(output_dir, os.path.splitext(rel)[0] + ".png")
-  visualize.save_png(out_path, result_u8)
-  return out_path, result
+  return result_u8, result
 
 
 def _write_candidate_row(output_dir: str, rel: str, alternatives: np.ndarray) -> str:
@@ -111,7 +118,7 @@ GRID_ROWS = 32  # images shown in grid.png / candidates.png: the first ones, so 
 RESULTS_FILENAME = "results.json"
 
 
-def _read_image(path: str, *, channels: int, grayscale: bool) -> np.ndarray:
+def read_image(path: str, *, channels: int, grayscale: bool) -> np.ndarray:
   """uint8 [H, W, C] as the model takes it; with grayscale, colour files become grey (PIL "L")."""
   pixels = images_lib.load_image(path, channels=None if grayscale else channels)
   if grayscale and pixels.shape[-1] == 3:
@@ -234,16 +241,13 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     if not todo:
       bar.update(len(indices))
       continue
-    originals = [_read_image(os.path.join(root, relative[i]), channels=models.channels, grayscale=grayscale)
+    originals = [read_image(os.path.join(root, relative[i]), channels=models.channels, grayscale=grayscale)
                  for i in todo]
     full_masks = [_mask_for(i, relative[i], *o.shape[:2], mask_files=mask_files, mask_spec=mask_spec, seed=seed)
                   for i, o in zip(todo, originals)]
     full_images = [images_lib.to_model_range(o).astype(np.float32) for o in originals]
-    model_images = np.stack([img if img.shape[:2] == (resolution, resolution) else _resize(img, resolution)
-                             for img in full_images])
-    model_masks = np.stack([m if m.shape[:2] == (resolution, resolution) else
-                            resampling.hole_at_model_size(m[None], resolution)[0].numpy()  # any hole -> hole
-                            for m in full_masks])
+    model_images, model_masks = (np.stack(a) for a in zip(*(model_inputs(img, m, resolution)
+                                                             for img, m in zip(full_images, full_masks))))
     chunk_labels = None if fixed_label is None else np.full([len(todo)], fixed_label, np.int32)
     start = time.perf_counter()
     if one_pass is not None:
@@ -268,8 +272,10 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
     if "labels" in out:
       labels_used.update({relative[i]: int(v) for i, v in zip(todo, np.asarray(out["labels"]))})
     for row, i in enumerate(todo):
-      path, result = _write_image(output_dir, relative[i], original=originals[row], image=full_images[row],
-                                  mask=full_masks[row], fill=generated[row])
+      result_u8, result = full_resolution_result(original=originals[row], image=full_images[row],
+                                                 mask=full_masks[row], fill=generated[row])
+      path = os.path.join(output_dir, os.path.splitext(relative[i])[0] + ".png")
+      visualize.save_png(path, result_u8)
       written.append(path)
       if len(grid_rows) < GRID_ROWS:
         masked_view = np.where(full_masks[row] > 0.5, 1.0, full_images[row])  # holes shown white

@@ -84,13 +84,13 @@ def test_results_json_is_running_while_the_images_are_written(setup, monkeypatch
   models, images, root = setup
   output_dir = os.path.join(root, "watched")
   seen = []
-  original = folders._write_image
+  original = folders.full_resolution_result  # called once per image, just before its PNG is written
 
-  def spy(output_dir_, rel, **kwargs):
-    seen.append(json.load(open(os.path.join(output_dir_, "results.json")))["status"])
-    return original(output_dir_, rel, **kwargs)
+  def spy(**kwargs):
+    seen.append(json.load(open(os.path.join(output_dir, "results.json")))["status"])
+    return original(**kwargs)
 
-  monkeypatch.setattr(folders, "_write_image", spy)
+  monkeypatch.setattr(folders, "full_resolution_result", spy)
   _run(models, images, output_dir)
   assert seen == ["running"] * NUM_IMAGES
 
@@ -101,7 +101,7 @@ def test_images_are_read_one_batch_at_a_time(setup, monkeypatch):
   models, images, root = setup
   reads, ahead = [], []
   original_load = folders.images_lib.load_image
-  original_write = folders._write_image
+  original_write = folders.full_resolution_result
 
   def load(path, **kwargs):
     reads.append(path)
@@ -110,12 +110,12 @@ def test_images_are_read_one_batch_at_a_time(setup, monkeypatch):
 
   written = []
 
-  def write(output_dir_, rel, **kwargs):
-    written.append(rel)
-    return original_write(output_dir_, rel, **kwargs)
+  def write(**kwargs):
+    written.append(kwargs["original"])
+    return original_write(**kwargs)
 
   monkeypatch.setattr(folders.images_lib, "load_image", load)
-  monkeypatch.setattr(folders, "_write_image", write)
+  monkeypatch.setattr(folders, "full_resolution_result", write)
   _run(models, images, os.path.join(root, "batches"), batch_size=2)
   assert len(reads) == NUM_IMAGES and max(ahead) == 2
 
