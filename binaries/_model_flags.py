@@ -6,6 +6,7 @@ Defined once here so both binaries say the same thing and load models the same w
 
 from absl import flags
 
+from pgi_tf.hub import modules as hub_modules
 from pgi_tf.inference import loading
 
 MODEL_DIR = flags.DEFINE_string(
@@ -17,6 +18,13 @@ GENERATOR = flags.DEFINE_string(
     "generator", "", "Generator: a registry name (progan-128, biggan-256, ... : pgi_tf/generators/), a TF-Hub "
     "handle, a module directory or standin:NAME[@R] (overrides --model_dir and P's metadata).")
 DISCRIMINATOR = flags.DEFINE_string("discriminator", "", "Discriminator or critic module, or 'none'.")
+GENERATOR_TAGS = flags.DEFINE_string(
+    "generator_tags", "", "Graph variant of a TF1 Hub generator module: its tags, comma-separated (e.g. gen,bs8); "
+    "'' = the module's default (empty tag set). A wrong set is refused with the module's tag sets listed.")
+DISCRIMINATOR_TAGS = flags.DEFINE_string(
+    "discriminator_tags", "", "Graph variant holding D, comma-separated tags (e.g. disc,bs64): of --discriminator's "
+    "module, else of the generator's own module (compare_gan); '' = the module's default, and for compare_gan "
+    "the family's {disc, bs64}.")
 PHOTO_REALISM = flags.DEFINE_enum(
     "photo_realism", "auto", ["auto", "discriminator", "critic", "off"],
     "D for the iterative search's perceptual term (pgi_tf/generators/photo_realism.py); recorded in results.json.")
@@ -42,4 +50,6 @@ def load_models(*, structural_prior: str, need_prior_predictor: bool, discrimina
       discriminator=DISCRIMINATOR.value if discriminator is None else discriminator,
       prior_predictor=PRIOR_PREDICTOR.value if prior_predictor is None else prior_predictor, need_prior_predictor=need_prior_predictor,
       structural_prior=structural_prior, keypoint_refiner=KEYPOINT_REFINER.value,
-      photo_realism_policy=PHOTO_REALISM.value, class_predictor=CLASS_PREDICTOR.value, **kwargs)
+      photo_realism_policy=PHOTO_REALISM.value, class_predictor=CLASS_PREDICTOR.value,
+      generator_tags=hub_modules.parse_tags(GENERATOR_TAGS.value, flag="--generator_tags"),
+      discriminator_tags=hub_modules.parse_tags(DISCRIMINATOR_TAGS.value, flag="--discriminator_tags"), **kwargs)

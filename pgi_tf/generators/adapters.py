@@ -9,6 +9,8 @@ by 2x - 1.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import keras
 import tensorflow as tf
 
@@ -27,15 +29,18 @@ class _GeneratorAdapter(keras.layers.Layer):
   """Base: one frozen HubModuleLayer, output mapped to [-1, 1], static output spec."""
 
   def __init__(self, handle: str, *, signature: str, resolution: int, value_range, flag: str,
-               output_resolution: int | None = None, **kwargs):
+               output_resolution: int | None = None, output_key: str = "default",
+               tags: Sequence[str] | None = None, tags_flag: str | None = None, **kwargs):
     kwargs.setdefault("trainable", False)
     super().__init__(**kwargs)
     self.handle = handle
     self.module_resolution = resolution
     self.resolution = int(output_resolution or resolution)
     self.value_range = tuple(float(v) for v in value_range)
-    self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag,
-                                           name=f"{self.name}_module")
+    # tags: the module's graph variant holding G; a fixed-batch variant is padded and sliced
+    # inside HubModuleLayer, so the adapter takes any batch.
+    self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag, output_key=output_key,
+                                           tags=tags, tags_flag=tags_flag, name=f"{self.name}_module")
     self.metadata: dict | None = None  # set by resolve_generator
 
   @property
@@ -67,10 +72,15 @@ class ProGANAdapter(_GeneratorAdapter):
 
 
 class CompareGANAdapter(_GeneratorAdapter):
-  """compare_gan (`generator`: one input [N, 128], z ~ U[-1, 1]) -> images in [-1, 1]."""
+  """compare_gan -> images in [-1, 1]: one input [N, 128], z ~ U[-1, 1]; signature `generator`
+  (input and output "default") or, in the tagged layout, `default` (input "z", output "generated")."""
+
+  def __init__(self, handle: str, *, z_input: str = "default", **kwargs):
+    super().__init__(handle, **kwargs)
+    self.z_input = z_input
 
   def call(self, z):
-    return self.finish(self.module_layer({"default": z}))
+    return self.finish(self.module_layer({self.z_input: z}))
 
 
 class CompareGANDiscriminatorAdapter(keras.layers.Layer):
@@ -87,14 +97,15 @@ class CompareGANDiscriminatorAdapter(keras.layers.Layer):
 
   def __init__(self, handle: str, *, signature: str = "discriminator", value_range=(0.0, 1.0),
                flag: str = "--generator", module_resolution: int | None = None, input_key: str = "default",
-               output_key: str = "default", **kwargs):
+               output_key: str = "default", tags: Sequence[str] | None = None, tags_flag: str | None = None,
+               **kwargs):
     kwargs.setdefault("trainable", False)
     super().__init__(**kwargs)
     self.handle = handle
     self.value_range = tuple(float(v) for v in value_range)
     self.module_resolution = module_resolution
     self.module_layer = hub.HubModuleLayer(handle, signature=signature, flag=flag, output_key=output_key,
-                                           name=f"{self.name}_module")
+                                           tags=tags, tags_flag=tags_flag, name=f"{self.name}_module")
     self.input_key = input_key
     self.outputs_probability = output_key in self.PROBABILITY_OUTPUTS
     self.metadata: dict | None = None

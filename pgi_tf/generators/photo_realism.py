@@ -13,12 +13,14 @@ policy, and every output's metadata records the one used:
   off             none: λ1 L_r drops out of Eq. 7 and Yeh et al.'s perceptual term is off   "off"
 
 --discriminator=none is "off" (kept for the presets written before the policy existed).
+--discriminator_tags picks the graph variant D is read from: for the module's own D (compare_gan)
+it replaces the family's {"disc", "bs64"}; for a --discriminator module it is passed to hub.load.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Sequence
 
 from absl import logging
 
@@ -57,7 +59,8 @@ def check_critic_matches_generator(critic_path: str, generator_metadata: dict, *
 
 
 def load(policy: str, *, discriminator: str, generator_metadata: dict, required: bool = False,
-         policy_flag: str = "--photo_realism", discriminator_flag: str = "--discriminator"
+         policy_flag: str = "--photo_realism", discriminator_flag: str = "--discriminator",
+         discriminator_tags: Sequence[str] | None = None, discriminator_tags_flag: str = "--discriminator_tags"
          ) -> tuple[Any, dict]:
   """(frozen D layer or None, record) for a policy in POLICIES.
 
@@ -67,10 +70,13 @@ def load(policy: str, *, discriminator: str, generator_metadata: dict, required:
     generator_metadata: the resolved generator's metadata (`registry.resolve_generator`).
     required: training: "auto" with no D available is an error (the user must say off or
       critic) instead of falling back to off.
+    discriminator_tags: the graph variant of a TF1 Hub module holding D; None = the module's
+      default (for compare_gan's own D: the variant its family names, spec discriminator_tags).
 
   Returns:
     (layer, record): record = {"photo_realism": "discriminator" | "critic" | "off",
-    "discriminator": what was loaded ("none" when off; "module:<signature>" for a module's own D)}.
+    "discriminator": what was loaded ("none" when off; "module:<signature>" for a module's own D,
+    "module:<signature>@<tag>,<tag>" when it lives in a tagged graph variant)}.
   """
   if policy not in POLICIES:
     raise InputError(f"{policy_flag}={policy}: choose one of {', '.join(POLICIES)}")
@@ -89,7 +95,13 @@ def load(policy: str, *, discriminator: str, generator_metadata: dict, required:
     if is_critic:
       raise InputError(f"{discriminator_flag}={discriminator}: a critic trained by binaries/train_critic.py; "
                        f"pass {policy_flag}=critic (or auto)")
-    layer = hub.load_discriminator(discriminator, flag=discriminator_flag)
+    if discriminator_tags is not None:  # a variant of a TF1 Hub module: hub.load(..., tags)
+      layer = hub.HubModuleLayer(discriminator, flag=discriminator_flag, tags=discriminator_tags,
+                                 tags_flag=discriminator_tags_flag, name="frozen_discriminator")
+      if "images" in layer.input_names:  # images first, as hub.load_discriminator orders them
+        layer.input_names = ["images"] + [n for n in layer.input_names if n != "images"]
+    else:
+      layer = hub.load_discriminator(discriminator, flag=discriminator_flag)
     if layer.metadata is not None and layer.metadata.get("kind") != "discriminator":
       raise InputError(f"{discriminator_flag}={discriminator}: a pgi_tf {layer.metadata.get('kind')} module, "
                        "not a discriminator")
@@ -97,10 +109,14 @@ def load(policy: str, *, discriminator: str, generator_metadata: dict, required:
   if policy == "critic":
     raise InputError(f"{policy_flag}=critic: give the critic with {discriminator_flag}=PATH "
                      f"(train one with binaries/train_critic.py --config.generator={name})")
-  if generator_metadata.get("discriminator_signature"):  # compare_gan ships its D
-    layer = registry.load_module_discriminator(generator_metadata, flag=discriminator_flag)
+  # compare_gan ships its D; tags without a D module name a variant of G's module (an error if none has D)
+  if generator_metadata.get("discriminator_signature") or discriminator_tags is not None:
+    layer = registry.load_module_discriminator(generator_metadata, flag=discriminator_flag, tags=discriminator_tags,
+                                               tags_flag=discriminator_tags_flag)
+    d_tags = layer.metadata.get("tags")
     return layer, {"photo_realism": "discriminator",
-                   "discriminator": f"module:{generator_metadata['discriminator_signature']}"}
+                   "discriminator": f"module:{layer.module_layer.signature_name}"
+                                    + (f"@{','.join(d_tags)}" if d_tags else "")}
   if policy == "discriminator" or required:
     raise InputError(f"{policy_flag}={policy}: {name or 'the generator'} ships no discriminator and none was "
                      f"given; choose {policy_flag}=off, or {policy_flag}=critic with a critic from "

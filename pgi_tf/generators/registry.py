@@ -30,36 +30,28 @@ one-hot y of class k (condition_dim 0); without it the adapter takes [z, y] with
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Sequence
 
 import keras
 
 from pgi_tf import hub
 from pgi_tf.errors import InputError
+from pgi_tf.hub import modules as hub_modules
 from pgi_tf.generators.standins import export_standin, read_standin_info
 from pgi_tf.generators.adapters import BigGANAdapter, CompareGANAdapter, CompareGANDiscriminatorAdapter, ProGANAdapter
 from pgi_tf.generators.specs import (BIGGAN_TRUNCATION_RANGE, GENERATORS)
-from google.protobuf import message
-from tensorflow.core.protobuf import saved_model_pb2
 
 # --------------------------------------------------------------------------- inspection
 
-def read_signatures(path: str) -> dict[str, dict[str, Any]]:
+def read_signatures(path: str, *, tags: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
   """{signature: {"inputs": {name: shape}, "outputs": {name: shape}}} from saved_model.pb.
 
   Reads the protocol buffer only (no variables), so inspecting a 1 GB BigGAN is instant.
   Shapes are lists with None for unknown dimensions. TF1 Hub modules keep one meta graph
-  per tag set; the union of their signatures is returned (first one wins).
+  per tag set (graph variant): with `tags`, only that variant's signatures ({} when the module
+  has no such variant); without, the union of all variants' (first one wins).
   """
-
-  proto = saved_model_pb2.SavedModel()
-  pb_path = os.path.join(path, "saved_model.pb")
-  with open(pb_path, "rb") as f:
-    try:
-      proto.ParseFromString(f.read())
-    except message.DecodeError:
-      raise InputError(f"{pb_path}: damaged SavedModel (the file does not parse; truncated or not a "
-                       "saved_model.pb); export or copy the module again") from None
+  wanted = None if tags is None else frozenset(tags)
 
   def shape_of(info):
     if info.tensor_shape.unknown_rank:
@@ -67,7 +59,9 @@ def read_signatures(path: str) -> dict[str, dict[str, Any]]:
     return [None if d.size < 0 else int(d.size) for d in info.tensor_shape.dim]
 
   signatures: dict[str, dict[str, Any]] = {}
-  for meta_graph in proto.meta_graphs:
+  for meta_graph in hub_modules.read_saved_model_proto(path).meta_graphs:
+    if wanted is not None and frozenset(meta_graph.meta_info_def.tags) != wanted:
+      continue
     for name, signature in meta_graph.signature_def.items():
       if name.startswith("__") or name in signatures:
         continue
@@ -91,7 +85,9 @@ def detect_family(signatures: dict, metadata: dict | None) -> str | None:
   if default_inputs == {"default"}:
     return "progan"
   if set(signatures.get("generator", {}).get("inputs", {})) == {"default"}:
-    return "compare_gan"
+    return "compare_gan"  # "signatures" layout (pgi_tf/generators/specs.py)
+  if default_inputs == {"z"} and "generated" in signatures.get("default", {}).get("outputs", {}):
+    return "compare_gan"  # "tagged" layout: compare_gan's as_module_spec
   return None
 
 
@@ -135,10 +131,8 @@ def standin_directory(spec: str, *, flag: str = "--generator") -> str:
 
 def _local_copy(handle: str, *, flag: str, given: str) -> str:
   """The local directory of a remote handle (hub.resolve downloads and caches it)."""
-  import tensorflow_hub as tfhub  # lazy: it pulls in tf_keras; only remote handles need it
-
   try:
-    return tfhub.resolve(handle)
+    return hub_modules.tensorflow_hub().resolve(handle)
   except Exception as e:  # noqa: BLE001 -- any download failure becomes one line
     raise InputError(
         f"{flag}={given}: the handle {handle} cannot be downloaded here ({type(e).__name__}); "
@@ -149,7 +143,8 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
                       class_index: int | None = None, truncation: float | None = None,
                       output_resolution: int | None = None, class_flag: str = "--class_index",
                       truncation_flag: str = "--truncation",
-                      output_resolution_flag: str = "--output_resolution"
+                      output_resolution_flag: str = "--output_resolution",
+                      tags: Sequence[str] | None = None, tags_flag: str = "--generator_tags"
                       ) -> tuple[keras.layers.Layer, dict]:
   """A frozen generator adapter (z in the module's prior -> images in [-1, 1]) and its metadata.
 
@@ -162,12 +157,16 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
     truncation: BigGAN only: t in [0.02, 1] (default DEFAULT_BIGGAN_TRUNCATION).
     output_resolution: public modules only: resize G's images to this side (e.g. the 128-px
       PG-GAN module in a 256-px pipeline, Table 2); None or 0 keeps the module's.
+    tags: the graph variant (TF1 Hub tag set) holding G; None = the module's default (the empty
+      set). A compare_gan D is then looked for in the family's variant (spec discriminator_tags).
 
   Returns:
     (layer, metadata): metadata in `hub.gan_metadata` format plus generator, family, handle,
     module_path (the local directory: `fingerprint` hashes it), module_value_range,
-    module_resolution, standin, discriminator_signature (and truncation, class_index,
-    num_classes for BigGAN). Its z_distribution / z_support set P's head. The layer carries
+    module_resolution, standin, discriminator_signature, generator_tags / discriminator_tags
+    (the variants, None = a TF2 SavedModel's only one), module_batch (the fixed batch the
+    module was exported for, None = any; the adapter pads and slices) (and truncation,
+    class_index, num_classes for BigGAN). Its z_distribution / z_support set P's head. The layer carries
     the same dict as `layer.metadata` and its local directory as `layer.handle`.
 
   Raises:
@@ -176,14 +175,17 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
   """
   given = name_or_handle_or_path
   location, name_hint = _locate(given, flag=flag)
-  signatures = read_signatures(location)
+  generator_tags = hub_modules.check_tags(location, tags, flag=flag, tags_flag=tags_flag, handle=given)
+  signatures = read_signatures(location, tags=generator_tags)
   our_metadata = hub.read_metadata(location)
   family = detect_family(signatures, our_metadata)
   if family is None:
-    raise InputError(f"{flag}={given}: the module's signatures match no generator adapter "
+    named = f"{tags_flag}={','.join(tags)}" if tags is not None else f"{flag}={given}"
+    variant = "" if not generator_tags else f" (graph variant {{{', '.join(generator_tags)}}} of {given})"
+    raise InputError(f"{named}: the module's signatures{variant} match no generator adapter "
                      f"(found: {_describe(signatures)}; expected default(default) for PG-GAN, "
-                     "default(truncation, y, z) for BigGAN, generator(default) for compare_gan, "
-                     "or a pgi_tf export)")
+                     "default(truncation, y, z) for BigGAN, generator(default) or default(z) for "
+                     "compare_gan, or a pgi_tf export)")
   if family != "biggan" and class_index is not None:
     raise InputError(f"{class_flag}={class_index}: {given} is not class-conditional (family {family})")
   if family != "biggan" and truncation is not None:
@@ -195,7 +197,7 @@ def resolve_generator(name_or_handle_or_path: str, *, flag: str = "--generator",
     return _resolve_ours(location, our_metadata, given=given, flag=flag)
   return _resolve_public(location, family, signatures, name_hint=name_hint, flag=flag, class_index=class_index,
                          truncation=truncation, output_resolution=output_resolution, class_flag=class_flag,
-                         truncation_flag=truncation_flag)
+                         truncation_flag=truncation_flag, generator_tags=generator_tags, tags_flag=tags_flag)
 
 
 def _locate(given: str, *, flag: str) -> tuple[str, str | None]:
@@ -233,23 +235,27 @@ def _resolve_ours(location: str, our_metadata: dict, *, given: str, flag: str) -
   metadata = dict(our_metadata, generator="ours", family="ours", handle=location, module_path=location,
                   module_value_range=list(our_metadata.get("value_range", [-1.0, 1.0])),
                   module_resolution=our_metadata.get("resolution"), standin=False,
-                  discriminator_signature=None)
+                  discriminator_signature=None, generator_tags=None, discriminator_tags=None,
+                  module_batch=layer.fixed_batch)
   layer.metadata = metadata
   return layer, metadata
 
 
 def _resolve_public(location: str, family: str, signatures: dict, *, name_hint: str | None, flag: str,
                     class_index: int | None, truncation: float | None, output_resolution: int | None,
-                    class_flag: str, truncation_flag: str) -> tuple[keras.layers.Layer, dict]:
+                    class_flag: str, truncation_flag: str, generator_tags: tuple[str, ...] | None,
+                    tags_flag: str) -> tuple[keras.layers.Layer, dict]:
   """A public module (or its stand-in) through its family's adapter."""
   standin = read_standin_info(location)
   if standin is not None and name_hint is None:
     name_hint = standin.get("name")
-  signature_name = "generator" if family == "compare_gan" else "default"
+  # compare_gan's "signatures" layout names G "generator"; its "tagged" layout is a default(z) graph.
+  signature_name = "generator" if family == "compare_gan" and "generator" in signatures else "default"
   signature = signatures[signature_name]
-  z_input = "z" if family == "biggan" else "default"
+  z_input = "z" if family == "biggan" or "z" in signature["inputs"] else "default"
+  output_key = "generated" if "generated" in signature["outputs"] else "default"
   z_shape = signature["inputs"][z_input] or [None, None]
-  out_shape = signature["outputs"].get("default") or [None, None]
+  out_shape = signature["outputs"].get(output_key) or [None, None]
   z_dim, resolution = z_shape[-1], (out_shape[1] if len(out_shape) == 4 else None)
   name, spec = _spec_for(family, z_dim, resolution, name_hint)
   z_dim, module_resolution = z_dim or spec.z_dim, resolution or spec.resolution
@@ -258,9 +264,10 @@ def _resolve_public(location: str, family: str, signatures: dict, *, name_hint: 
   extra: dict[str, Any] = {"generator": name, "family": family, "handle": spec.handle,
                            "module_path": location, "module_value_range": list(spec.module_value_range),
                            "module_resolution": module_resolution, "standin": standin is not None,
-                           "discriminator_signature": None}
+                           "discriminator_signature": None, "discriminator_tags": None,
+                           "generator_tags": None if generator_tags is None else list(generator_tags)}
   common = dict(signature=signature_name, resolution=module_resolution, value_range=spec.module_value_range,
-                flag=flag, output_resolution=resolution)
+                flag=flag, output_resolution=resolution, tags=generator_tags, tags_flag=tags_flag)
   condition_dim = 0
   if family == "biggan":
     num_classes = (signature["inputs"]["y"] or [None, spec.num_classes])[-1] or spec.num_classes
@@ -280,11 +287,12 @@ def _resolve_public(location: str, family: str, signatures: dict, *, name_hint: 
     layer = ProGANAdapter(location, name="frozen_generator", **common)
     z_support = [float("-inf"), float("inf")]  # N(0, I): unbounded (PriorHead: identity head)
   else:
-    layer = CompareGANAdapter(location, name="frozen_generator", **common)
+    layer = CompareGANAdapter(location, name="frozen_generator", z_input=z_input, output_key=output_key, **common)
     z_support = list(spec.z_support)
-    if "discriminator" in signatures:
-      extra["discriminator_signature"] = "discriminator"
-  extra.update(z_distribution=spec.z_distribution, z_support=z_support)
+    found = _find_module_discriminator(location, spec, generator_tags=generator_tags, generator_signatures=signatures)
+    if found is not None:
+      extra["discriminator_tags"], extra["discriminator_signature"] = found
+  extra.update(z_distribution=spec.z_distribution, z_support=z_support, module_batch=layer.module_layer.fixed_batch)
   metadata = hub.gan_metadata(resolution=resolution, channels=3, z_dim=z_dim,
                               condition_dim=condition_dim, extra=extra)
   layer.metadata = metadata
@@ -293,7 +301,8 @@ def _resolve_public(location: str, family: str, signatures: dict, *, name_hint: 
 
 def resolve_from_config(config) -> tuple[keras.layers.Layer, dict]:
   """`resolve_generator` from a trainer's config: config.generator, config.class_index (-1 =
-  none), config.truncation (0 = default), config.output_resolution (0 = the module's);
+  none), config.truncation (0 = default), config.output_resolution (0 = the module's),
+  config.generator_tags when the config has it ("" = the module's default variant);
   errors name the --config.* flags."""
   if not config.generator:
     raise InputError("--config.generator: required (a registry name such as progan-128, a TF-Hub "
@@ -305,7 +314,9 @@ def resolve_from_config(config) -> tuple[keras.layers.Layer, dict]:
       truncation=float(config.get("truncation", 0.0) or 0.0) or None,
       output_resolution=int(config.get("output_resolution", 0) or 0) or None,
       class_flag="--config.class_index", truncation_flag="--config.truncation",
-      output_resolution_flag="--config.output_resolution")
+      output_resolution_flag="--config.output_resolution",
+      tags=hub_modules.parse_tags(config.get("generator_tags", ""), flag="--config.generator_tags"),
+      tags_flag="--config.generator_tags")
 
 
 def fingerprint(metadata: dict) -> str:
@@ -328,25 +339,69 @@ def check_label(label: int, metadata: dict, *, flag: str = "--label") -> int:
   return int(label)
 
 
-def load_module_discriminator(metadata: dict, *, flag: str = "--generator"
-                              ) -> CompareGANDiscriminatorAdapter:
+def _discriminator_signature_in(signatures: dict, spec) -> str | None:
+  """The D signature of a graph: the family's name ("discriminator") or, in a variant of its
+  own, hub.add_signature's "default" when it takes images (compare_gan's D input; a {gen, bsN}
+  variant's default(z) is G, not D)."""
+  if spec.discriminator_signature and spec.discriminator_signature in signatures:
+    return spec.discriminator_signature
+  if "images" in signatures.get("default", {}).get("inputs", {}):
+    return "default"
+  return None
+
+
+def _find_module_discriminator(location: str, spec, *, generator_tags: tuple[str, ...] | None,
+                               generator_signatures: dict) -> tuple[list[str] | None, str] | None:
+  """(tags, signature) of the D a public module ships, or None: the family's D variant
+  (spec.discriminator_tags) when the module has it, else a D signature in G's own graph."""
+  if spec.discriminator_tags:
+    d_tags = tuple(sorted(spec.discriminator_tags))
+    if d_tags in hub_modules.read_tag_sets(location):
+      name = _discriminator_signature_in(read_signatures(location, tags=d_tags), spec)
+      if name is not None:
+        return list(d_tags), name
+  if spec.discriminator_signature and spec.discriminator_signature in generator_signatures:
+    return (None if generator_tags is None else list(generator_tags)), spec.discriminator_signature
+  return None
+
+
+def load_module_discriminator(metadata: dict, *, flag: str = "--generator", tags: Sequence[str] | None = None,
+                              tags_flag: str = "--discriminator_tags") -> CompareGANDiscriminatorAdapter:
   """The frozen D shipped with a resolved generator (compare_gan only), for Eq. 5.
 
+  tags: another graph variant of the module to take D from (e.g. disc,bs8); None = the one
+    found at resolve time (metadata discriminator_tags: the family's {"disc", "bs64"} or G's graph).
+
   Raises:
-    InputError: the generator's module has no discriminator (PG-GAN and BigGAN do not).
+    InputError: the generator's module has no discriminator (PG-GAN and BigGAN do not), or none
+      in the variant `tags` names (one line listing the module's tag sets).
   """
-  if not metadata.get("discriminator_signature"):
+  spec = GENERATORS.get(metadata.get("generator"))
+  ships_discriminator = spec is not None and bool(spec.discriminator_signature or spec.discriminator_tags)
+  if tags is not None and ships_discriminator:
+    d_tags = hub_modules.check_tags(metadata["module_path"], tags, flag=flag, tags_flag=tags_flag,
+                                    handle=metadata.get("module_path"))
+    signatures = read_signatures(metadata["module_path"], tags=d_tags)
+    name = _discriminator_signature_in(signatures, spec)
+    if name is None:
+      raise InputError(f"{tags_flag}={','.join(d_tags)}: that graph variant of {metadata.get('generator')} has "
+                       f"no discriminator signature (found: {_describe(signatures)})")
+  elif metadata.get("discriminator_signature"):
+    d_tags, name = metadata.get("discriminator_tags"), metadata["discriminator_signature"]
+    signatures = read_signatures(metadata["module_path"], tags=d_tags)
+  else:
     raise InputError(f"{flag}={metadata.get('generator')}: this module ships no discriminator; "
                      "disable the photo-realism loss or train a critic against the frozen G")
-  signature = read_signatures(metadata["module_path"]).get(metadata["discriminator_signature"], {})
+  signature = signatures.get(name, {})
   inputs, outputs = sorted(signature.get("inputs", {"default": None})), sorted(signature.get("outputs", {"default": None}))
   layer = CompareGANDiscriminatorAdapter(
-      metadata["module_path"], signature=metadata["discriminator_signature"],
+      metadata["module_path"], signature=name, tags=d_tags, tags_flag=tags_flag,
       value_range=metadata["module_value_range"], flag=flag, module_resolution=metadata.get("module_resolution"),
       input_key="images" if "images" in inputs else inputs[0],
       output_key=next((k for k in ("default", "prediction", "logits") if k in outputs), outputs[0]),
       name="frozen_discriminator")
   layer.metadata = {"kind": "discriminator", "module_discriminator": True,
                     "generator": metadata.get("generator"), "resolution": metadata["resolution"],
+                    "tags": None if d_tags is None else list(d_tags), "module_batch": layer.module_layer.fixed_batch,
                     "output": "probability -> logit" if layer.outputs_probability else "logits"}
   return layer

@@ -8,7 +8,18 @@ Facts (checked on the public modules' TF-Hub pages; TF1 Hub format, signature "d
   compare_gan  uniform, U[-1, 1]                                     [0, 1]
 
 BigGAN's authors and PG-GAN's TF-Hub module publish no discriminator; compare_gan's modules
-ship one (signature "discriminator").
+ship one, in one of two layouts, both handled (pgi_tf/generators/registry.py):
+
+  layout       where D lives                                     G / D signature: inputs -> outputs
+  signatures   the default graph, signature "discriminator"       generator: default -> default,
+               (the 2018 CelebA-HQ modules' TF-Hub page:          discriminator: default -> default
+               `gan(images, signature="discriminator")`)
+  tagged       graph variant tags {"disc", "bs64"} (compare_gan's  default: z -> generated (tags {} and
+               `as_module_spec`: G under the empty default tags   {gen, bsN}); default: images -> prediction
+               and {gen, bsN}, D under {disc, bsN}, N in 8..64;   (tags {disc, bsN}); fixed batch N
+               ResNet exports add bsNone = any batch)
+
+`discriminator_tags` names the variant the family's D is taken from without the user naming it.
 """
 
 from __future__ import annotations
@@ -34,6 +45,9 @@ class GeneratorSpec:
   num_classes: int = 0  # BigGAN: 1000 ImageNet classes
   signature: str = "default"  # generator signature
   discriminator_signature: str | None = None  # only compare_gan ships a D
+  # The graph variant (TF1 Hub tag set) holding D when the module has one; else D is looked for
+  # in the generator's graph under discriminator_signature.
+  discriminator_tags: tuple[str, ...] = ()
   description: str = ""
 
 
@@ -65,5 +79,6 @@ GENERATORS: dict[str, GeneratorSpec] = {
         family="compare_gan", handle="https://tfhub.dev/google/compare_gan/model_9_celebahq128_resnet19/1",
         z_dim=128, z_distribution="uniform", z_support=(-1.0, 1.0), resolution=128,
         module_value_range=(0.0, 1.0), signature="generator", discriminator_signature="discriminator",
+        discriminator_tags=("disc", "bs64"),  # compare_gan's as_module_spec: D at its default batch 64
         description="compare_gan ResNet19 on CelebA-HQ 128 (models 1,2,5,6,9 exist); ships a D"),
 }

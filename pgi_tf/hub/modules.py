@@ -9,6 +9,13 @@ layer that Keras 3 models reject, so `HubModuleLayer` is a small Keras 3 layer a
 `hub.load`; signatures must be called with keyword arguments (positional calls raise
 TypeError); the loaded module's variables are not Keras weights, so the layer is frozen by
 construction.
+
+TF1 Hub modules (the public generators' format) may hold several graph variants, one meta graph
+per tag set (compare_gan: the generator under the empty default set, the discriminator under
+{"disc", "bs64"}, ...); `hub.load(path, tags=...)` picks one, and `load_module` checks the tags
+against the module's own tag sets first (one line listing them). Some variants were exported for
+a fixed batch (compare_gan: 64, input shape [64, z_dim]); `HubModuleLayer` pads and slices so
+callers may pass any batch.
 """
 
 from __future__ import annotations
@@ -16,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import keras
 import tensorflow as tf
+from google.protobuf import message
+from tensorflow.core.protobuf import saved_model_pb2
 
 from pgi_tf import files
 from pgi_tf.errors import InputError
@@ -42,13 +51,17 @@ def read_metadata(path: str, *, filename: str = METADATA_FILENAME) -> dict | Non
 
 def save_module(module: tf.Module, path: str, metadata: Mapping, *,
                 signatures: Mapping[str, object] | None = None,
-                metadata_filename: str = METADATA_FILENAME) -> None:
+                metadata_filename: str = METADATA_FILENAME, also_write=None) -> None:
   """tf.saved_model.save + the metadata JSON, as one atomic directory write.
 
   signatures: name -> concrete tf.function; default {"default": module.default}.
+  also_write: called with the (temporary) directory after the SavedModel is saved, for files that
+    belong with it (e.g. the inpainter's .tflite), so they appear together or not at all.
   """
   def write(tmp_dir):
     tf.saved_model.save(module, tmp_dir, signatures=dict(signatures or {"default": module.default}))
+    if also_write is not None:
+      also_write(tmp_dir)
     with open(os.path.join(tmp_dir, metadata_filename), "w") as f:
       json.dump(dict(metadata), f, indent=2, sort_keys=True)
   files.write_directory(path, write)
@@ -84,28 +97,143 @@ def is_remote_handle(handle: str) -> bool:
       ("tfhub.dev/", "kaggle.com/"))
 
 
-def load_module(handle: str, *, flag: str = "--module"):
-  """hub.load on a local directory or a TF-Hub handle, with one-line errors."""
-  import tensorflow_hub as hub  # imported lazily: it pulls in tf_keras
+# --------------------------------------------------------------------------- graph variants (tags)
 
-  if not is_remote_handle(handle):
-    if not os.path.isdir(handle):
-      raise InputError(f"{flag}={handle}: no such module directory")
-    if not (os.path.isfile(os.path.join(handle, "saved_model.pb"))
-            or os.path.isfile(os.path.join(handle, "tfhub_module.pb"))):
-      raise InputError(f"{flag}={handle}: not a SavedModel or TF-Hub module (no saved_model.pb)")
+TFHUB_MODULE_FILENAME = "tfhub_module.pb"  # marks a TF1 Hub module: hub.load then asks for tag set []
+
+
+def read_saved_model_proto(path: str) -> saved_model_pb2.SavedModel:
+  """saved_model.pb of a module directory, parsed (no variables read: instant even for 1 GB)."""
+  proto = saved_model_pb2.SavedModel()
+  pb_path = os.path.join(path, "saved_model.pb")
+  with open(pb_path, "rb") as f:
+    try:
+      proto.ParseFromString(f.read())
+    except message.DecodeError:
+      raise InputError(f"{pb_path}: damaged SavedModel (the file does not parse; truncated or not a "
+                       "saved_model.pb); export or copy the module again") from None
+  return proto
+
+
+def is_tf1_hub_module(path: str) -> bool:
+  return os.path.isfile(os.path.join(path, TFHUB_MODULE_FILENAME))
+
+
+def read_tag_sets(path: str) -> list[tuple[str, ...]]:
+  """The graph variants of a module: one sorted tag tuple per meta graph, in file order."""
+  return [tuple(sorted(meta_graph.meta_info_def.tags)) for meta_graph in read_saved_model_proto(path).meta_graphs]
+
+
+def parse_tags(text: str | Sequence[str] | None, *, flag: str = "--tags") -> tuple[str, ...] | None:
+  """"disc,bs64" -> ("bs64", "disc"); "" or None -> None (the module's default variant)."""
+  if text is None or (isinstance(text, str) and not text.strip()):
+    return None
+  names = [t.strip() for t in (text.split(",") if isinstance(text, str) else text)]
+  if not all(names):
+    raise InputError(f"{flag}={text if isinstance(text, str) else ','.join(text)}: an empty tag "
+                     "(give comma-separated tags, e.g. disc,bs64)")
+  return tuple(sorted(set(names)))
+
+
+def describe_tag_sets(tag_sets: Sequence[Sequence[str]]) -> str:
+  return ", ".join("{" + ", ".join(tags) + "}" + (" (default)" if not tags else "") for tags in tag_sets) or "none"
+
+
+def default_tags(path: str, tags: Sequence[str] | None) -> tuple[str, ...] | None:
+  """The tag set `hub.load(path, tags)` will load: the given one, the empty set for a TF1 Hub
+  module (what hub.load asks for), or None for a TF2 SavedModel (its only meta graph)."""
+  if tags is not None:
+    return tuple(sorted(set(tags)))
+  return () if is_tf1_hub_module(path) else None
+
+
+def check_tags(path: str, tags: Sequence[str] | None, *, flag: str, tags_flag: str | None = None,
+               handle: str | None = None) -> tuple[str, ...] | None:
+  """The variant `hub.load(path, tags)` loads, after checking the module has it.
+
+  Raises:
+    InputError: one line naming `tags_flag` (or `flag` for the default variant) and listing the
+      module's tag sets.
+  """
+  wanted = default_tags(path, tags)
+  available = read_tag_sets(path)
+  if wanted is None:
+    if len(available) > 1:  # a TF1 SavedModel without tfhub_module.pb: hub.load needs tags
+      raise InputError(f"{tags_flag or flag}: {handle or path} has several graph variants; choose one "
+                       f"(its tag sets: {describe_tag_sets(available)})")
+    return None
+  if wanted not in available:
+    named = f"{tags_flag}={','.join(wanted)}" if tags is not None and tags_flag else f"{flag}={handle or path}"
+    what = f"no graph variant with tags {{{', '.join(wanted)}}}" if wanted else "no default graph variant (empty tags)"
+    raise InputError(f"{named}: {handle or path} has {what} (its tag sets: {describe_tag_sets(available)})")
+  return wanted
+
+
+def _cannot_download(handle: str, flag: str, error: Exception) -> InputError:
+  return InputError(
+      f"{flag}={handle}: cannot download the module here ({type(error).__name__}); download it on a "
+      f"machine with network (e.g. `python -c \"import tensorflow_hub as h; print(h.resolve('{handle}'))\"`), "
+      f"copy the directory here and pass its local path")
+
+
+def tensorflow_hub():
+  """tensorflow_hub, imported on first use (it pulls in tf_keras). Its import of pkg_resources warns
+  on setuptools 81 (removal notice) and fails from 82 on: requirements/core.txt pins setuptools < 82,
+  and the notice, which says nothing about pgi_tf, is not shown."""
+  import warnings  # pylint: disable=import-outside-toplevel
+  with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+    import tensorflow_hub as hub  # pylint: disable=import-outside-toplevel
+  return hub
+
+
+def local_module_path(handle: str, *, flag: str = "--module") -> str:
+  """A local module directory: the directory itself, or a remote handle's cached download
+  (hub.resolve: $TFHUB_CACHE_DIR, default a tfhub_modules/ directory under the system temp dir)."""
+  if is_remote_handle(handle):
+    hub = tensorflow_hub()
+    try:
+      return hub.resolve(handle)
+    except Exception as e:  # noqa: BLE001 -- every failure becomes one line naming the flag
+      raise _cannot_download(handle, flag, e) from None
+  if not os.path.isdir(handle):
+    raise InputError(f"{flag}={handle}: no such module directory")
+  if not os.path.isfile(os.path.join(handle, "saved_model.pb")):
+    raise InputError(f"{flag}={handle}: not a SavedModel or TF-Hub module (no saved_model.pb)")
+  return handle
+
+
+def load_module(handle: str, *, flag: str = "--module", tags: Sequence[str] | None = None,
+                tags_flag: str | None = None):
+  """hub.load on a local directory or a TF-Hub handle, one graph variant, with one-line errors.
+
+  tags: the variant (meta graph tag set) to load; None = the module's default (the empty set of a
+    TF1 Hub module). Checked against the module's tag sets before loading; for a remote handle
+    with tags that needs its download first (hub.resolve), without tags hub.load fetches it.
+  """
+  hub = tensorflow_hub()
+  remote_default = is_remote_handle(handle) and tags is None
+  path = handle if remote_default else local_module_path(handle, flag=flag)
+  wanted = None if remote_default else check_tags(path, tags, flag=flag, tags_flag=tags_flag, handle=handle)
   try:
-    module = hub.load(handle)
+    module = hub.load(path, tags=None if wanted is None else list(wanted))
   except Exception as e:  # noqa: BLE001 -- every failure becomes one line naming the flag
-    if is_remote_handle(handle):
-      raise InputError(
-          f"{flag}={handle}: cannot download the module here ({type(e).__name__}); download it on a "
-          f"machine with network (e.g. `python -c \"import tensorflow_hub as h; print(h.resolve('{handle}'))\"`), "
-          f"copy the directory here and pass its local path") from None
+    if remote_default:
+      raise _cannot_download(handle, flag, e) from None
     raise InputError(f"{flag}={handle}: cannot load module ({type(e).__name__}: "
                      f"{str(e).splitlines()[0] if str(e) else ''})") from None
   check_finite_weights(module, flag=flag, handle=handle)
   return module
+
+
+def fixed_batch_size(input_specs: Mapping[str, tf.TensorSpec]) -> int | None:
+  """The batch a signature was exported for (compare_gan: 64), or None when it takes any batch.
+
+  Fixed when every input of rank >= 1 has the same known first dimension; scalar inputs (BigGAN's
+  truncation) are not batched.
+  """
+  sizes = {spec.shape[0] for spec in input_specs.values() if spec.shape.rank}
+  return int(sizes.pop()) if len(sizes) == 1 and None not in sizes else None
 
 
 class Untracked:
@@ -130,36 +258,45 @@ class HubModuleLayer(keras.layers.Layer):
     input_names: names of the signature's inputs, in the order `call` receives them
       when given a list; read from the signature when None.
     flag: the flag name to use in error messages.
+    tags: the graph variant (meta graph tag set) of a TF1 Hub module; None = its default.
+    tags_flag: the flag that gave `tags`, for error messages.
 
   Call with a tensor (single-input signatures), a list in `input_names` order, or a dict.
   Inputs are cast to float32 at the boundary: mixed-precision policies do not reach inside
   a loaded SavedModel. Gradients flow to the inputs; the module's variables are never
-  trainable weights of this layer (frozen by construction).
+  trainable weights of this layer (frozen by construction). A signature exported for a fixed
+  batch B (`fixed_batch`) takes any batch N: the inputs are zero-padded to a multiple of B, run
+  B rows at a time and the first N output rows returned (rows are independent at inference).
   """
 
   def __init__(self, handle: str, *, signature: str = "default", output_key: str = "default",
-               input_names: list[str] | None = None, flag: str = "--module", **kwargs):
+               input_names: list[str] | None = None, flag: str = "--module",
+               tags: Sequence[str] | None = None, tags_flag: str | None = None, **kwargs):
     kwargs.setdefault("trainable", False)
     super().__init__(**kwargs)
     self.handle = handle
     self.signature_name = signature
     self.output_key = output_key
     self.flag = flag
-    module = load_module(handle, flag=flag)
+    self.tags = None if tags is None else list(tags)
+    self.tags_flag = tags_flag
+    module = load_module(handle, flag=flag, tags=tags, tags_flag=tags_flag)
+    variant = f" (tags {{{', '.join(self.tags)}}})" if self.tags is not None else ""
     if signature not in module.signatures:
-      raise InputError(f"{flag}={handle}: module has no signature {signature!r} "
+      raise InputError(f"{flag}={handle}: module{variant} has no signature {signature!r} "
                        f"(found: {', '.join(sorted(module.signatures)) or 'none'})")
     function = module.signatures[signature]
     self._module = Untracked(module)
     self._function = Untracked(function)
     _, input_specs = function.structured_input_signature
     self.input_specs = dict(input_specs)
+    self.fixed_batch = fixed_batch_size(self.input_specs)
     self.input_names = list(input_names) if input_names else sorted(self.input_specs)
     if not input_names and "z" in self.input_specs:  # z first for generator signatures
       self.input_names = ["z"] + [n for n in self.input_names if n != "z"]
     outputs = function.structured_outputs
     if output_key not in outputs:
-      raise InputError(f"{flag}={handle}: signature {signature!r} has no output {output_key!r} "
+      raise InputError(f"{flag}={handle}: signature {signature!r}{variant} has no output {output_key!r} "
                        f"(found: {', '.join(sorted(outputs))})")
     self.metadata = read_metadata(handle) if not is_remote_handle(handle) else None
 
@@ -181,7 +318,34 @@ class HubModuleLayer(keras.layers.Layer):
     else:
       named = {self.input_names[0]: inputs}
     named = {k: tf.cast(v, tf.float32) for k, v in named.items()}
-    return self._function.value(**named)[self.output_key]
+    if self.fixed_batch is None:
+      return self._function.value(**named)[self.output_key]
+    return self._call_in_fixed_batches(named)
+
+  def _call_in_fixed_batches(self, named: dict) -> tf.Tensor:
+    """The signature on any batch N when it was exported for a fixed batch B: pad to
+    ceil(N / B) * B rows, run B rows at a time, keep the first N rows."""
+    function, batch = self._function.value, self.fixed_batch
+    batched = [k for k in named if k in self.input_specs and self.input_specs[k].shape.rank]
+    unbatched = {k: v for k, v in named.items() if k not in batched}
+    if batched and all(named[k].shape[0] == batch for k in batched):  # already the module's batch
+      return function(**named)[self.output_key]
+    rows = tf.shape(named[batched[0]])[0]
+    chunks = (rows + batch - 1) // batch
+    padding = chunks * batch - rows
+
+    def split(x):  # [N, ...] -> [chunks, B, ...], zero rows appended
+      x = tf.pad(x, [[0, padding]] + [[0, 0]] * (x.shape.rank - 1))
+      return tf.reshape(x, tf.concat([[chunks, batch], tf.shape(x)[1:]], axis=0))
+
+    output = function.structured_outputs[self.output_key]
+    per_chunk = tf.map_fn(lambda chunk: function(**chunk, **unbatched)[self.output_key],
+                          {k: split(named[k]) for k in batched},
+                          fn_output_signature=tf.TensorSpec(output.shape, output.dtype))
+    flat = tf.reshape(per_chunk, tf.concat([[chunks * batch], tf.shape(per_chunk)[2:]], axis=0))
+    result = flat[:rows]
+    static_rows = named[batched[0]].shape[0]
+    return tf.ensure_shape(result, [static_rows, *output.shape[1:]])
 
   def compute_output_spec(self, inputs):
     spec = self._function.value.structured_outputs[self.output_key]
@@ -192,7 +356,7 @@ class HubModuleLayer(keras.layers.Layer):
   def get_config(self):
     config = super().get_config()
     config.update(handle=self.handle, signature=self.signature_name, output_key=self.output_key,
-                  input_names=self.input_names, flag=self.flag)
+                  input_names=self.input_names, flag=self.flag, tags=self.tags, tags_flag=self.tags_flag)
     return config
 
 

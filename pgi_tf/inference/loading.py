@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Sequence
 
+from pgi_tf import bundled
 from pgi_tf import generators
 from pgi_tf import hub
 from pgi_tf import structural
@@ -57,19 +59,20 @@ def default_model_dir(structural_prior: str) -> str:
     structural_prior = "none"
   structural.check_kind(structural_prior, flag="--structural_prior")
   if structural_prior == "none":
-    return BUNDLED_MODEL_DIR
-  bundled = structural.get_kind(structural_prior).bundled_model_dir
-  if not bundled:
+    return bundled.resolve(BUNDLED_MODEL_DIR)
+  bundled_dir = structural.get_kind(structural_prior).bundled_model_dir
+  if not bundled_dir:
     raise InputError(f"--structural_prior={structural_prior}: no bundled model (no face data set offline); "
                      "pass --model_dir of a model trained with it")
-  return bundled
+  return bundled.resolve(bundled_dir)
 
 
 def load_models(*, model_dir: str = "", generator: str = "", discriminator: str = "",
                 prior_predictor: str = "", need_prior_predictor: bool = True,
                 structural_prior: str = "auto", keypoint_refiner: str = "", photo_realism_policy: str = "auto",
                 class_predictor: str = "", truncation: float | None = None,
-                class_index: int | None = None) -> Models:
+                class_index: int | None = None, generator_tags: Sequence[str] | None = None,
+                discriminator_tags: Sequence[str] | None = None) -> Models:
   """Loads G (+ D, + P, + S, + the class predictor) from a model directory (generator/,
   discriminator/, prior_predictor/, keypoint_refiner/, class_predictor/) or explicit paths,
   which win.
@@ -82,6 +85,8 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
   structural_prior: "auto" takes the model's (from G's metadata); "none" / "silhouette" must
     match it (a conditioned G cannot run without its prior, nor an M_z model with one).
   truncation, class_index: BigGAN without a P (iterative mode): how to build G.
+  generator_tags, discriminator_tags: graph variants (TF1 Hub tag sets) of G's and D's modules;
+    None = the module's default, and for compare_gan's own D the family's {"disc", "bs64"}.
   """
   def pick(explicit: str, name: str) -> str:
     if explicit:
@@ -102,9 +107,10 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
     class_index, truncation = p_metadata.get("class_index"), p_metadata.get("truncation")
   g, g_metadata = generators.resolve_generator(
       generator_spec, class_index=class_index, truncation=truncation,
-      output_resolution=p_metadata.get("output_resolution") or None)
+      output_resolution=p_metadata.get("output_resolution") or None, tags=generator_tags)
   d, realism = photo_realism.load(photo_realism_policy, discriminator=pick(discriminator, "discriminator")
-                                  if discriminator != "none" else "none", generator_metadata=g_metadata)
+                                  if discriminator != "none" else "none", generator_metadata=g_metadata,
+                                  discriminator_tags=discriminator_tags)
   p = None
   if p_path:
     p = hub.load_prior_predictor(p_path, generator_path=g.handle)
