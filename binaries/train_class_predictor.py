@@ -13,27 +13,24 @@ Interrupt and rerun to resume.
 """
 
 from binaries import _main  # noqa: F401
+from binaries import _train_flags
 
 
 from absl import flags
 from ml_collections import config_flags
 
 from pgi_tf.train import class_predictor
-from pgi_tf.train import runtime
 
 _CONFIG = config_flags.DEFINE_config_file("config", None,
                                           "Preset, e.g. configs/class_predictor_imagenet256.py[:smoke].")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.")
-_DISTRIBUTION = flags.DEFINE_enum("distribution", None, list(runtime.STRATEGIES),
-                                  "Overrides config.train.distribution.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
   del argv
   config = _CONFIG.value
-  if _DISTRIBUTION.value:
-    config.train.distribution = _DISTRIBUTION.value
+  _train_flags.apply(config.train)
   print(_main.json_line(class_predictor.train(config, workdir=_WORKDIR.value)))
 
 

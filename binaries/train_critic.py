@@ -11,18 +11,16 @@ export/critic/ (a discriminator module, metadata critic=true, tied to G's weight
 """
 
 from binaries import _main  # noqa: F401
+from binaries import _train_flags
 
 
 from absl import flags
 from ml_collections import config_flags
 
 from pgi_tf.train import critic
-from pgi_tf.train import runtime
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Preset, e.g. configs/critic_celebahq256_progan.py[:smoke].")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.")
-_DISTRIBUTION = flags.DEFINE_enum("distribution", None, list(runtime.STRATEGIES),
-                                  "Overrides config.train.distribution.")
 _GAN_FLAGS = _main.define_gan_flags(("generator",))
 flags.mark_flags_as_required(["config", "workdir"])
 
@@ -30,9 +28,8 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
   del argv
   config = _CONFIG.value
+  _train_flags.apply(config.train)
   _main.apply_gan_flags(config, _GAN_FLAGS)
-  if _DISTRIBUTION.value:
-    config.train.distribution = _DISTRIBUTION.value
   print(_main.json_line(critic.train(config, workdir=_WORKDIR.value)))
 
 

@@ -9,6 +9,7 @@ Interrupt at any time and run the same command again to resume.
 """
 
 from binaries import _main  # noqa: F401  (sets TF log level before TensorFlow loads)
+from binaries import _train_flags
 
 
 from absl import flags
@@ -16,20 +17,16 @@ from absl import logging
 from ml_collections import config_flags
 
 from pgi_tf.train import gan
-from pgi_tf.train import runtime
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Preset file, e.g. configs/fashion_mnist32.py[:smoke].")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory (checkpoints, summaries, samples, export).")
-_DISTRIBUTION = flags.DEFINE_enum("distribution", None, list(runtime.STRATEGIES),
-                                  "Overrides config.train.distribution.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
   del argv
   config = _CONFIG.value
-  if _DISTRIBUTION.value:
-    config.train.distribution = _DISTRIBUTION.value
+  _train_flags.apply(config.train)
   result = gan.train(config, workdir=_WORKDIR.value)
   logging.info("done: %s", _main.json_line(result))
   print(_main.json_line(result))

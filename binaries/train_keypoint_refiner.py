@@ -11,6 +11,7 @@ to resume.
 """
 
 from binaries import _main  # noqa: F401
+from binaries import _train_flags
 
 
 from absl import flags
@@ -27,7 +28,9 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
   del argv
-  print(_main.json_line(keypoint_refiner.train(_CONFIG.value, workdir=_WORKDIR.value, export_dir=_EXPORT_DIR.value)))
+  config = _CONFIG.value
+  _train_flags.apply(config.train)
+  print(_main.json_line(keypoint_refiner.train(config, workdir=_WORKDIR.value, export_dir=_EXPORT_DIR.value)))
 
 
 if __name__ == "__main__":

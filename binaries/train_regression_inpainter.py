@@ -9,6 +9,7 @@ masked | output | inpainted | original) and export/regression_inpainter/, which
 """
 
 from binaries import _main  # noqa: F401
+from binaries import _train_flags
 
 
 from absl import flags
@@ -23,7 +24,9 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
   del argv
-  print(_main.json_line(regression_inpainter.train(_CONFIG.value, workdir=_WORKDIR.value)))
+  config = _CONFIG.value
+  _train_flags.apply(config.train)
+  print(_main.json_line(regression_inpainter.train(config, workdir=_WORKDIR.value)))
 
 
 if __name__ == "__main__":

@@ -11,19 +11,17 @@ of W frames: masked | G(z_p^t) | inpainted | original) and export/sequence_prior
 """
 
 from binaries import _main  # noqa: F401
+from binaries import _train_flags
 
 
 from absl import flags
 from ml_collections import config_flags
 
-from pgi_tf.train import runtime
 from pgi_tf.train import sequence_prior
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Preset, e.g. configs/fashion_mnist32_sequence_prior.py[:smoke].")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.")
-_DISTRIBUTION = flags.DEFINE_enum("distribution", None, list(runtime.STRATEGIES),
-                                  "Overrides config.train.distribution.")
 _GAN_FLAGS = _main.define_gan_flags()
 flags.mark_flags_as_required(["config", "workdir"])
 
@@ -31,8 +29,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
   del argv
   config = _CONFIG.value
-  if _DISTRIBUTION.value:
-    config.train.distribution = _DISTRIBUTION.value
+  _train_flags.apply(config.train)
   _main.apply_gan_flags(config, _GAN_FLAGS)
   print(_main.json_line(sequence_prior.train(config, workdir=_WORKDIR.value)))
 

@@ -55,6 +55,7 @@ def keypoint_refiner_config() -> ml_collections.ConfigDict:
   config.train.input_noise_std = 0.0     # jitter of the visible inputs (targets stay clean)
   config.train.checkpoint_every = 500    # also the chunk length (a fresh Adam per chunk)
   config.train.keep_checkpoints = 3
+  config.train.distribution = "default"  # default | mirrored | multi_worker (pgi_tf/train/runtime.py)
   # Locked: a key a preset or a config file misspells (c.train.num_step = 5) is an error, not a new
   # field that nothing reads; presets that add fields do so under config.unlocked().
   config.lock()

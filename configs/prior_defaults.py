@@ -64,6 +64,13 @@ def prior_config() -> ml_collections.ConfigDict:
   config.train.sample_every = 1000
   config.train.sample_grid_size = 16
   config.train.sample_upscale = 3
+  # Validation metric during training (pgi_tf/train/prior.py): PSNR on the hole and the whole image
+  # (+ a Fréchet distance with eval_fd_extractor, e.g. savedmodel:hub_modules/fashion_mnist32/fid_classifier)
+  # of the Eq. 8 output on a fixed batch of the val split, every eval_every steps (0 = off), to TensorBoard
+  # as val/* and into the final JSON line. Every checkpoint by default.
+  config.train.eval_every = 1000
+  config.train.eval_batch_size = 64
+  config.train.eval_fd_extractor = ""
   # Locked: a key a preset or a config file misspells (c.train.num_step = 5) is an error, not a new
   # field that nothing reads; presets that add fields do so under config.unlocked().
   config.lock()
@@ -79,6 +86,8 @@ def make_smoke(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   config.train.summary_every = 5
   config.train.sample_every = 5
   config.train.sample_grid_size = 8
+  config.train.eval_every = 5
+  config.train.eval_batch_size = 16
   return config
 
 

@@ -37,7 +37,7 @@ RULES: dict[str, _Rule] = {
         "seed", "dense_units", "head_units", "size", "condition_dim", "input_size", "output_resolution",
         "resolution", "r1_gamma", "input_noise_std", "gradient_penalty_weight", "truncation", "samples_per_ray",
         "lambda_realism", "lambda_gradient", "lambda_latent", "lambda_adversarial", "landmark_margin",
-        "point_noise_std")},
+        "point_noise_std", "eval_every")},
     **{key: _FRACTION for key in ("hole_drop_fraction", "lfw_dlib_fraction", "lr_final_fraction",
                                   "candidate_relaxation")},
     "keep_probability": _HALF_OPEN_FRACTION,

@@ -18,6 +18,7 @@ import dataclasses
 import math
 
 import keras
+import tensorflow as tf
 
 from pgi_tf.errors import InputError
 from pgi_tf.structural import silhouette
@@ -95,7 +96,11 @@ def _normalization(kind: str, name: str) -> keras.layers.Layer:
   if kind == "batch":
     # momentum 0.9 (not Keras' 0.99): G's inference-mode statistics must track a
     # generator that keeps changing, or exported samples drift from training samples.
-    return keras.layers.BatchNormalization(momentum=0.9, name=name)
+    # synchronized when built under a strategy with several replicas: the batch statistics (and so
+    # the moving mean / variance) are those of the global batch on every replica and worker, as on
+    # one device; with one replica the plain (unsynchronized) moments keep single-device numerics.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return keras.layers.BatchNormalization(momentum=0.9, name=name, synchronized=replicas > 1)
   if kind == "layer":
     return keras.layers.LayerNormalization(name=name)
   return keras.layers.Identity(name=name)

@@ -155,7 +155,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
       global_batch_size=global_batch, **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
-      write_samples=write_samples, chief=chief, description="train_class_predictor")
+      write_samples=write_samples, chief=chief, description="train_class_predictor",
+      optimizers={"class_predictor": optimizer})
 
   # ------------------------------------------------------------------ held-out accuracy and export
   final_step = int(step.numpy())

@@ -215,7 +215,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       train_step=lambda batch: dict(zip(("discriminator", "generator"), train_step(batch))),
       iterator=iter(distributed_dataset), start=resumed_from_step, global_batch_size=global_batch,
       **runtime.cadence(config.train), keeper=keeper, summaries=summaries, write_samples=write_samples,
-      chief=chief, description="train_gan")
+      chief=chief, description="train_gan",
+      optimizers={"generator": generator_optimizer, "discriminator": discriminator_optimizer})
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())

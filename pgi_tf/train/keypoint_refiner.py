@@ -290,7 +290,8 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
                            input_noise_std: float = 0.0,
                            model: keras.Model | None = None,
                            switch_sampler=None,
-                           sampler_fraction: float = 0.0) -> tuple[keras.Model, np.ndarray]:
+                           sampler_fraction: float = 0.0,
+                           strategy: tf.distribute.Strategy | None = None) -> tuple[keras.Model, np.ndarray]:
   """Trains f with Adam on Eq. 9, hiding keypoints at random (switch-on probability 0.3, §4.2).
 
   A new model is built with its input/output standardisation fitted on `shapes_train`
@@ -313,6 +314,10 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
     switch_sampler: optional (rng, targets [N, K, 2]) -> switches [N, K]: structured drops
       (e.g. the rays a hole hides, `pgi_tf.structural.silhouette.hole_switches`) used for a
       `sampler_fraction` share of the batches instead of Eq. 9's independent drops.
+    strategy: tf.distribute strategy (default: the current one). Each replica takes its slice of
+      the batch (every worker draws the same batch from `seed`) and the loss is averaged over the
+      global batch, so one step equals the single-device step on the whole batch. A `model` passed
+      in must have been built under its scope.
 
   Returns:
     (the trained model, float64 [steps] array of the per-step batch losses).
@@ -323,26 +328,41 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
                      f"got {list(shapes_train.shape)}")
   if steps < 0 or batch_size < 1:
     raise InputError(f"steps={steps}, batch_size={batch_size}: need steps >= 0 and batch_size >= 1")
+  strategy = strategy or tf.distribute.get_strategy()
+  replicas = strategy.num_replicas_in_sync
+  if batch_size % replicas:
+    raise InputError(f"batch_size={batch_size}: must be divisible by the {replicas} replicas")
   if model is None:
     if shapes_train.shape[1] != config.num_keypoints:
       raise InputError(f"shapes_train: has {shapes_train.shape[1]} points, expected "
                        f"{config.num_keypoints} (config.num_keypoints)")
     keypoint_mean, keypoint_scale = refiner_lib.keypoint_statistics(shapes_train)
-    model = refiner_lib.build_keypoint_refiner(config, keypoint_mean=keypoint_mean,
-                                               keypoint_scale=keypoint_scale, seed=seed)
-  optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-  optimizer.build(model.trainable_variables)
+    with strategy.scope():
+      model = refiner_lib.build_keypoint_refiner(config, keypoint_mean=keypoint_mean,
+                                                 keypoint_scale=keypoint_scale, seed=seed)
+  with strategy.scope():
+    optimizer = runtime.built_adam(learning_rate, model.trainable_variables, beta1=0.9, beta2=0.999)
   rng = np.random.default_rng(seed)
 
-  @tf.function
-  def train_step(keypoints, switches, targets):
+  def replica_step(keypoints, switches, targets):
     with tf.GradientTape() as tape:
       refined = model([keypoints, switches], training=True)
-      loss = tf.reduce_mean(losses.keypoint_refinement_loss(
-          target_keypoints=targets, refined_keypoints=refined))  # Eq. 9
+      loss = tf.nn.compute_average_loss(losses.keypoint_refinement_loss(  # Eq. 9, over the global batch
+          target_keypoints=targets, refined_keypoints=refined), global_batch_size=batch_size)
     gradients = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply(gradients, model.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
     return loss
+
+  @tf.function
+  def train_step(batch):
+    return strategy.reduce("SUM", strategy.run(replica_step, args=batch), axis=None)
+
+  per_replica = batch_size // replicas
+
+  def replica_slices(arrays):
+    """Replica r (numbered over all workers) takes rows [r * B/R, (r + 1) * B/R) of the batch."""
+    return strategy.experimental_distribute_values_from_function(lambda context: tuple(
+        tf.constant(a[context.replica_id_in_sync_group * per_replica:][:per_replica]) for a in arrays))
 
   history = np.zeros(steps, np.float64)
   for step in range(steps):
@@ -355,8 +375,7 @@ def train_keypoint_refiner(*, shapes_train, steps: int, batch_size: int, seed: i
       keypoints = (observed * switches[..., None]).astype(np.float32)
     else:
       keypoints, switches = landmarks.drop_keypoints(rng, observed, keep_probability=keep_probability)
-    history[step] = float(train_step(tf.constant(keypoints), tf.constant(switches),
-                                     tf.constant(targets)))
+    history[step] = float(train_step(replica_slices((keypoints, switches, targets))))
   return model, history
 
 
@@ -370,8 +389,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
   """
   # ------------------------------------------------------------------ set-up
   _check_config(config)
-  os.makedirs(workdir, exist_ok=True)
-  runtime.remove_crash_leftovers(workdir)
+  strategy, chief, _ = runtime.start_run(config.train, workdir, seed=config.seed)
   export_dir = export_dir or os.path.join(workdir, "export", "keypoint_refiner")
 
   # ------------------------------------------------------------------ shapes
@@ -383,9 +401,10 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
 
   # ------------------------------------------------------------------ f, with statistics of the data
   keypoint_mean, keypoint_scale = refiner_lib.keypoint_statistics(shapes_train)
-  model = refiner_lib.build_keypoint_refiner(refiner_config(config, num_keypoints), keypoint_mean=keypoint_mean,
-                                             keypoint_scale=keypoint_scale, seed=config.seed)
-  step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+  with strategy.scope():
+    model = refiner_lib.build_keypoint_refiner(refiner_config(config, num_keypoints), keypoint_mean=keypoint_mean,
+                                               keypoint_scale=keypoint_scale, seed=config.seed)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
   # ------------------------------------------------------------------ resume
   keeper = runtime.CheckpointKeeper(os.path.join(workdir, "checkpoints"),
@@ -397,7 +416,7 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
     logging.info("Resumed from %s at step %d", restored, resumed_from_step)
 
   # ------------------------------------------------------------------ chunks of Eq. 9
-  summaries = runtime.Summaries(workdir)
+  summaries = runtime.Summaries(workdir, enabled=chief)
   num_steps = int(config.train.num_steps)
   bar = files.progress_bar(total=num_steps, initial=resumed_from_step, description="train_keypoint_refiner")
   last_loss = None
@@ -411,18 +430,19 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
         keep_probability=float(config.train.keep_probability),
         input_noise_std=float(config.train.input_noise_std),
         switch_sampler=hole_switch_sampler(config),
-        sampler_fraction=float(config.train.get("hole_drop_fraction", 0.0)))
+        sampler_fraction=float(config.train.get("hole_drop_fraction", 0.0)), strategy=strategy)
     if not np.all(np.isfinite(history)):
       raise FloatingPointError(f"non-finite Eq. 9 loss in steps {current}..{current + chunk}")
     current += chunk
     step.assign(current)
     keeper.save(current)
     last_loss = float(history[-min(len(history), 50):].mean())
-    summaries.scalars(current, {"loss/eq9": last_loss, "learning_rate": rate})
+    summaries.scalars(current, {"loss/eq9": last_loss, **runtime.learning_rates({"refiner": rate})})
     bar.update(chunk)
     bar.set_postfix({"eq9": f"{last_loss:.5f}"}, refresh=False)
   bar.close()
   summaries.flush()
+  logging.info("train_keypoint_refiner: step %d, weights sha256 %s", current, keeper.weights_sha256())
 
   # ------------------------------------------------------------------ held-out report and export
   # A direct call, not model.predict: one small batch, no predict function to build.
@@ -437,8 +457,9 @@ def train(config: ml_collections.ConfigDict, *, workdir: str, export_dir: str | 
   if _data_kind(config).image_keypoints:
     metadata.update(num_rays=int(config.data.num_rays), resolution=int(config.data.resolution),
                     channels=int(config.data.channels), dataset=config.data.source)
-  hub.export_keypoint_refiner(model, export_dir, metadata=metadata)
   result = {"step": current, "resumed_from_step": resumed_from_step, "loss_eq9": last_loss,
-            "held_out": report, "export_dir": export_dir,
-            "seconds": round(time.perf_counter() - started, 1)}
+            "held_out": report, "seconds": round(time.perf_counter() - started, 1)}
+  if chief:  # a multi-worker job's other workers hold the same f
+    hub.export_keypoint_refiner(model, export_dir, metadata=metadata)
+    result["export_dir"] = export_dir
   return result

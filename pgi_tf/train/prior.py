@@ -31,6 +31,9 @@ from pgi_tf.errors import InputError
 from pgi_tf.inference import candidates
 from pgi_tf.inference import conditioning as conditioning_lib
 from pgi_tf.inference import export as inference_export
+from pgi_tf.metrics import extractors
+from pgi_tf.metrics import frechet
+from pgi_tf.metrics import image_quality
 from pgi_tf.models import prior_predictor as prior_lib
 from pgi_tf import structural
 from pgi_tf.train import runtime
@@ -123,6 +126,47 @@ def learning_rate_schedule(config: ml_collections.ConfigDict):
         config.train.learning_rate, decay_steps=max(1, config.train.num_steps),
         alpha=config.train.get("lr_final_fraction", 0.0))
   raise InputError(f"--config.train.lr_schedule={kind}: choose constant or cosine")
+
+
+VAL_SPLIT = "val"  # choices are made on val; training never looks at the test split
+VAL_MASK_SEED_OFFSET = 2  # the val holes: make_mask_dataset(config, seed=config.seed + this)
+
+
+def validation_batch(config: ml_collections.ConfigDict, *, resolution: int, with_labels: bool = False):
+  """The fixed batch the periodic validation metric is computed on: the first
+  config.train.eval_batch_size images of the val split (no split file: it lists training images)
+  and that many training-kind holes. Returns (images, masks, labels or None)."""
+  batch = next(iter(datasets.make_image_dataset(
+      source=config.data.source, data_dir=config.data.data_dir or None, split=VAL_SPLIT,
+      resolution=resolution, channels=config.data.channels, batch_size=config.train.eval_batch_size,
+      shuffle=False, repeat=False, drop_remainder=False, with_labels=with_labels)))
+  images, labels = batch if with_labels else (batch, None)
+  masks = next(iter(make_mask_dataset(config, resolution=resolution, seed=config.seed + VAL_MASK_SEED_OFFSET)
+                    .batch(len(images))))
+  return images, masks, labels
+
+
+def hole_psnr(*, images, references, masks) -> np.ndarray:
+  """PSNR per image over the hole's pixels only (M = 1), with image_quality.psnr's conventions
+  ([-1, 1] mapped and clipped to [0, 1], data range 1, capped at PSNR_CAP_DB). [N]."""
+  x = np.clip((np.asarray(images, np.float64) + 1.0) / 2.0, 0.0, 1.0)
+  y = np.clip((np.asarray(references, np.float64) + 1.0) / 2.0, 0.0, 1.0)
+  hole = np.broadcast_to(np.asarray(masks, np.float64), x.shape)
+  mse = np.sum(hole * (x - y) ** 2, axis=(1, 2, 3)) / np.maximum(np.sum(hole, axis=(1, 2, 3)), 1.0)
+  with np.errstate(divide="ignore"):
+    return np.minimum(10.0 * np.log10(1.0 / mse), image_quality.PSNR_CAP_DB)
+
+
+def validation_metrics(*, inpainted, images, masks, extractor=None) -> dict[str, float]:
+  """Means over the batch of the Eq. 8 outputs' PSNR (whole image, and hole only) and, with a
+  feature extractor, the Fréchet distance of the outputs to the originals (a small-sample FD:
+  biased upwards, for following a run, not for tables)."""
+  metrics = {"psnr_db": float(np.mean(image_quality.psnr(images=inpainted, references=images))),
+             "psnr_hole_db": float(np.mean(hole_psnr(images=inpainted, references=images, masks=masks)))}
+  if extractor is not None:
+    metrics["frechet_distance"] = frechet.frechet_result(extractor=extractor, images=np.asarray(inpainted),
+                                                         reference_images=np.asarray(images)).value
+  return metrics
 
 
 def warm_start(predictor: keras.Model, path: str, *, p_config: prior_lib.PriorPredictorConfig) -> str:
@@ -337,15 +381,42 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
     return runtime.save_samples(workdir, at_step, grid, upscale=config.train.sample_upscale, summaries=summaries,
                                 tag="masked_generated_inpainted_original")
 
+  # ------------------------------------------------------------------ validation metric (chief only)
+  eval_every = int(config.train.get("eval_every", 0))
+  val_record: dict[str, Any] = {}
+  extractor = None
+  if eval_every and chief:
+    try:
+      val_images, val_masks, val_labels = validation_batch(config, resolution=resolution, with_labels=with_labels)
+    except (InputError, StopIteration) as error:  # e.g. SVHN and Cars have no val split
+      eval_every, val_record = 0, {"skipped": f"no {VAL_SPLIT} batch ({error or 'empty split'})"}
+      logging.warning("No validation metric: %s", val_record["skipped"])
+    spec = config.train.get("eval_fd_extractor", "")
+    extractor = extractors.load_extractor(spec, flag="--config.train.eval_fd_extractor") if spec else None
+
+  def evaluate(at_step: int) -> dict[str, float]:
+    """Eq. 8 on the fixed val batch -> val/psnr_db, val/psnr_hole_db (, val/frechet_distance)."""
+    masked = (1.0 - val_masks) * val_images
+    generated, _ = generate(masked, val_masks, condition_vectors(masked, val_masks, val_labels))
+    metrics = validation_metrics(inpainted=masked + val_masks * generated, images=val_images, masks=val_masks,
+                                 extractor=extractor)
+    val_record.update(metrics, step=at_step, split=VAL_SPLIT, num_images=len(val_images))
+    return metrics
+
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
       global_batch_size=global_batch, **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
-      write_samples=write_samples, chief=chief, description="train_prior")
+      write_samples=write_samples, chief=chief, description="train_prior", optimizers={"prior_predictor": optimizer},
+      evaluate=evaluate, eval_every=eval_every)
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())
   result: dict[str, Any] = {"step": final_step, "resumed_from_step": resumed_from_step, "losses": last}
   if chief:
+    if eval_every and "step" not in val_record:  # nothing left to train: still report the metric
+      evaluate(final_step)
+    if val_record:
+      result["val"] = val_record
     result["samples"] = write_samples(final_step)
     export_dir = os.path.join(workdir, "export")
     p_metadata = hub.prior_predictor_metadata(

@@ -126,7 +126,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
   last = runtime.run_training_loop(
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
       global_batch_size=global_batch, **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
-      write_samples=write_samples, chief=chief, description="train_regression_inpainter")
+      write_samples=write_samples, chief=chief, description="train_regression_inpainter",
+      optimizers={"inpainter": f_optimizer, "discriminator": d_optimizer})
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())

@@ -222,7 +222,8 @@ def train(config: ml_collections.ConfigDict, *, workdir: str) -> dict[str, Any]:
       train_step=train_step, iterator=iter(distributed_dataset), start=resumed_from_step,
       global_batch_size=global_batch * window,  # speed in frames/s
       **runtime.cadence(config.train), keeper=keeper, summaries=summaries,
-      write_samples=write_samples, chief=chief, description="train_sequence_prior")
+      write_samples=write_samples, chief=chief, description="train_sequence_prior",
+      optimizers={"sequence_prior": optimizer})
 
   # ------------------------------------------------------------------ export
   final_step = int(step.numpy())
