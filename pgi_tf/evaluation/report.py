@@ -200,6 +200,19 @@ SECTIONS = (
             prose="Table 4's timing at 64 px for a P with one head (the shipped latent-consistency P and the "
                   "paper's P share this network) and with 8 candidate heads (all 8 through G in one batch), "
                   "each against the iterative search in the same run."),
+    Section(title="Serving backends: one pass of the bundled M_z through the library, XLA, the SavedModel and TFLite",
+            path="results/serving_backends/benchmark.json", render=_benchmark_table,
+            prose="`binaries/benchmark.py --suites=serving_backends`: the bundled model's one pass at 32 px through "
+                  "the tf.function (`tf`), XLA, the exported SavedModel's signature and the exported .tflite "
+                  "(XNNPACK on 1 and on all threads), batch 1 and 64; FLOPs counted from the graph, the share of "
+                  "the machine's fp32 matmul peak measured in the same run, the peak resident memory while the row "
+                  "ran, and the speedup over Yeh et al.'s search timed in the same run. `inpaint --backend=auto` "
+                  "takes TFLite on one thread up to batch 4 and tf beyond (pgi_tf/inference/backends.py)."),
+    Section(title="Serving backends at Table 4's 64 and 128 px (untrained DCGAN presets)",
+            path="results/serving_backends_64_128/benchmark.json", render=_benchmark_table,
+            prose="The same suite on untrained G, D and P of the 64 and 128 px presets (speed does not depend on "
+                  "training); searches longer than the time cap are timed on fewer steps and scaled "
+                  "(`iterative_timed_steps`)."),
     Section(title="λ1, λ2 of Eq. 7 on the validation split", path="results/sweep_lambdas/results.json",
             render=_lambda_sweep,
             prose="P trained against the bundled G and D (which never saw the validation images) once per grid "

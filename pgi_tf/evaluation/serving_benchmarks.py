@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -38,14 +39,46 @@ def _runners(models, export_dir: str) -> dict:
   return runners
 
 
-def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats: int = 50,
-                     iterative_steps: int | None = None) -> list[dict]:
-  """Rows: ms per image of one pass per backend and batch size, and the speedup over the iterative
-  search (Yeh et al., the default steps for the resolution) timed once per batch size."""
-  model_dir = model_dir or loading.default_model_dir("none")
+def _iterative_seconds(search, images, masks, *, steps: int, max_seconds: float) -> tuple[float, int]:
+  """Seconds of the full search (Yeh et al.'s steps for the resolution); when that would exceed
+  max_seconds, a shorter search is timed and scaled (its steps cost the same). Returns (seconds,
+  steps timed)."""
+  probe = 10
+  per_step = benchmarks._time_calls(  # pylint: disable=protected-access
+      lambda: search.inpaint(images, masks, mode="iterative", iterations=probe)["inpainted"], warmup=1, repeats=1) / probe
+  timed = steps if per_step * steps <= max_seconds else max(probe, int(max_seconds / per_step))
+  seconds = benchmarks._time_calls(  # pylint: disable=protected-access
+      lambda: search.inpaint(images, masks, mode="iterative", iterations=timed)["inpainted"], warmup=0, repeats=1)
+  return seconds * steps / timed, timed
+
+
+def serving_backends(*, model_dir: str = "", resolutions=(), batch_sizes=(1, 64), single_repeats: int = 50,
+                     iterative_steps: int | None = None, max_iterative_seconds: float = 120.0) -> list[dict]:
+  """Rows: ms per image of one pass per backend and batch size, FLOPs and share of the machine's
+  peak, and the speedup over the iterative search (Yeh et al., the default steps for the
+  resolution) timed once per batch size. model_dir: a trained model (default the bundled M_z);
+  resolutions: instead, untrained DCGAN-preset G, D and P at each resolution (speed does not depend
+  on training; Table 4's 64 and 128 px)."""
+  peak = hardware.matmul_peak_gflops()
+  if not resolutions:
+    model_dir = model_dir or loading.default_model_dir("none")
+    return _model_rows(model_dir, label=model_dir, peak=peak, batch_sizes=batch_sizes, single_repeats=single_repeats,
+                       iterative_steps=iterative_steps, max_iterative_seconds=max_iterative_seconds)
+  rows = []
+  for resolution in resolutions:
+    with tempfile.TemporaryDirectory() as directory:
+      keras.utils.set_random_seed(0)
+      benchmarks._export_untrained_models(directory, resolution=resolution, channels=3)  # pylint: disable=protected-access
+      rows += _model_rows(directory, label=f"dcgan preset {resolution} px (untrained)", peak=peak,
+                          batch_sizes=batch_sizes, single_repeats=single_repeats, iterative_steps=iterative_steps,
+                          max_iterative_seconds=max_iterative_seconds)
+  return rows
+
+
+def _model_rows(model_dir: str, *, label: str, peak: float, batch_sizes, single_repeats: int,
+                iterative_steps: int | None, max_iterative_seconds: float) -> list[dict]:
   models = loading.load_models(model_dir=model_dir)
   resolution, channels = models.resolution, models.channels
-  peak = hardware.matmul_peak_gflops()
   library = loading.make_inpainter(models)
   spec = tf.TensorSpec([1, resolution, resolution, channels], tf.float32)
   mask_spec = tf.TensorSpec([1, resolution, resolution, 1], tf.float32)
@@ -62,17 +95,17 @@ def serving_backends(*, model_dir: str = "", batch_sizes=(1, 64), single_repeats
       rng = np.random.default_rng(batch)
       images = rng.uniform(-1, 1, (batch, resolution, resolution, channels)).astype(np.float32)
       masks = (rng.uniform(size=(batch, resolution, resolution, 1)) < 0.25).astype(np.float32)
-      iterative = benchmarks._time_calls(  # pylint: disable=protected-access
-          lambda: search.inpaint(images, masks, mode="iterative", iterations=steps)["inpainted"], warmup=1, repeats=1)
+      iterative, timed_steps = _iterative_seconds(search, images, masks, steps=steps, max_seconds=max_iterative_seconds)
       for backend in runners:
         with hardware.PeakMemory() as memory:
           seconds = benchmarks._time_calls(  # pylint: disable=protected-access
               lambda: runners[backend](images, masks), warmup=3, repeats=max(3, single_repeats // max(1, batch // 8)))
         ms = 1000 * seconds / batch
-        rows.append({"suite": "serving_backends", "model": model_dir, "resolution": resolution, "batch_size": batch,
+        rows.append({"suite": "serving_backends", "model": label, "resolution": resolution, "batch_size": batch,
                      "backend": backend, "ms_per_image": round(ms, 4),
                      **hardware.efficiency(flops_per_image=flops_per_image, ms_per_image=ms, peak_gflops=peak),
                      "peak_gflops": round(peak, 1), "peak_rss_mb": memory.peak_mb,
-                     "iterative_steps": steps, "iterative_ms_per_image": round(1000 * iterative / batch, 2),
+                     "iterative_steps": steps, "iterative_timed_steps": timed_steps,
+                     "iterative_ms_per_image": round(1000 * iterative / batch, 2),
                      "speedup_vs_iterative": round(iterative / seconds, 1), "cores": os.cpu_count()})
   return rows
