@@ -83,3 +83,32 @@ def efficiency(*, flops_per_image: float, ms_per_image: float, peak_gflops: floa
   achieved = flops_per_image / (ms_per_image / 1000.0) / 1e9 if ms_per_image > 0 else 0.0
   return {"gflops_per_image": round(flops_per_image / 1e9, 5), "achieved_gflops": round(achieved, 2),
           "fraction_of_peak": round(achieved / peak_gflops, 4) if peak_gflops else None}
+
+
+def layer_profile(model, inputs, *, peak_gflops: float, repeats: int = 20) -> list[dict]:
+  """Per layer of a functional Keras model on these inputs (inference mode): FLOPs from the layer's
+  own graph, ms per call, achieved GFLOP/s and share of peak. Shows which layers keep a network
+  below the machine's peak (small late convolutions, normalisation and activations move memory
+  and do little arithmetic)."""
+  import keras  # pylint: disable=import-outside-toplevel
+  inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+  rows = []
+  for layer in model.layers:
+    if isinstance(layer, keras.layers.InputLayer):
+      continue
+    feed = keras.Model(model.inputs, layer.input)  # what reaches this layer
+    value = feed(inputs, training=False)
+    call = tf.function(lambda x, layer=layer: layer(x, training=False))
+    spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), value)
+    flops = graph_flops(lambda x, layer=layer: layer(x, training=False), spec)
+    call(value)
+    start = time.perf_counter()
+    for _ in range(repeats):
+      result = call(value)
+    np_result = tf.nest.flatten(result)[0].numpy()  # host sync
+    ms = 1000 * (time.perf_counter() - start) / repeats
+    rows.append({"layer": layer.name, "kind": type(layer).__name__, "output_shape": list(np_result.shape),
+                 "mflops": round(flops / 1e6, 3), "ms": round(ms, 4),
+                 "achieved_gflops": round(flops / (ms / 1000) / 1e9, 2) if ms > 0 else 0.0,
+                 "fraction_of_peak": round(flops / (ms / 1000) / 1e9 / peak_gflops, 4) if ms > 0 else 0.0})
+  return rows

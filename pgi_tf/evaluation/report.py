@@ -213,6 +213,11 @@ SECTIONS = (
             prose="The same suite on untrained G, D and P of the 64 and 128 px presets (speed does not depend on "
                   "training); searches longer than the time cap are timed on fewer steps and scaled "
                   "(`iterative_timed_steps`)."),
+    Section(title="Where the one pass's time goes at 64 px, batch 64: per layer of P and G",
+            path="results/layer_profile/benchmark.json", render=_benchmark_table,
+            prose="`binaries/benchmark.py --suites=layer_profile`: each layer of the 64 px presets' P and G run alone "
+                  "in inference mode on the batch it sees in the one pass, with its FLOPs from its graph and its "
+                  "share of the fp32 matmul peak measured in the same run."),
     Section(title="λ1, λ2 of Eq. 7 on the validation split", path="results/sweep_lambdas/results.json",
             render=_lambda_sweep,
             prose="P trained against the bundled G and D (which never saw the validation images) once per grid "

@@ -109,3 +109,25 @@ def _model_rows(model_dir: str, *, label: str, peak: float, batch_sizes, single_
                      "iterative_ms_per_image": round(1000 * iterative / batch, 2),
                      "speedup_vs_iterative": round(iterative / seconds, 1), "cores": os.cpu_count()})
   return rows
+
+
+def layer_profiles(*, resolution: int = 64, batch_size: int = 64, repeats: int = 20) -> list[dict]:
+  """Suite layer_profile: where the one pass's time goes, per layer of P and G (the DCGAN preset at
+  `resolution`, untrained), at `batch_size`, against the fp32 peak measured in the same run."""
+  from pgi_tf.models import dcgan  # pylint: disable=import-outside-toplevel
+  from pgi_tf.models import prior_predictor as prior_lib  # pylint: disable=import-outside-toplevel
+  peak = hardware.matmul_peak_gflops()
+  keras.utils.set_random_seed(0)
+  config = dcgan.preset(resolution, channels=3)
+  generator, _ = dcgan.build_gan(config)
+  predictor = prior_lib.build_prior_predictor(prior_lib.preset(resolution, channels=3, z_dim=config.z_dim))
+  rng = np.random.default_rng(0)
+  images = rng.uniform(-1, 1, (batch_size, resolution, resolution, 3)).astype(np.float32)
+  masks = (rng.uniform(size=(batch_size, resolution, resolution, 1)) < 0.25).astype(np.float32)
+  z = predictor([images * (1 - masks), masks], training=False)
+  rows = []
+  for network, model, inputs in (("P", predictor, [images * (1 - masks), masks]), ("G", generator, z)):
+    for row in hardware.layer_profile(model, inputs, peak_gflops=peak, repeats=repeats):
+      rows.append({"suite": "layer_profile", "network": network, "resolution": resolution, "batch_size": batch_size,
+                   **row, "peak_gflops": round(peak, 1)})
+  return rows

@@ -43,3 +43,16 @@ def test_serving_backends_rows_of_the_bundled_model():
   for row in rows:
     assert row["achieved_gflops"] == pytest.approx(row["gflops_per_image"] / (row["ms_per_image"] / 1000), rel=0.02)
     assert row["peak_rss_mb"] > 100 and row["speedup_vs_iterative"] > 0 and row["iterative_steps"] == 20
+
+
+def test_layer_profile_counts_each_layer_by_hand():
+  import keras  # pylint: disable=import-outside-toplevel
+  inputs = keras.Input([100])
+  hidden = keras.layers.Dense(50, name="dense")(inputs)
+  outputs = keras.layers.ReLU(name="relu")(hidden)
+  model = keras.Model(inputs, outputs)
+  rows = hardware.layer_profile(model, np.ones((10, 100), np.float32), peak_gflops=100.0, repeats=2)
+  assert [r["layer"] for r in rows] == ["dense", "relu"]
+  assert rows[0]["mflops"] == pytest.approx(2 * 10 * 100 * 50 / 1e6, abs=0.002)  # the matmul (+ the bias add)
+  assert rows[0]["output_shape"] == [10, 50] and rows[1]["mflops"] < 0.01
+  assert rows[0]["fraction_of_peak"] == pytest.approx(rows[0]["achieved_gflops"] / 100.0, abs=1e-3)
