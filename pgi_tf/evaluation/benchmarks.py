@@ -1,4 +1,6 @@
-"""Speed measurements behind binaries/benchmark.py. Figures come from here, never from tests.
+"""Inference-speed measurements behind binaries/benchmark.py (Table 4) and the timing helpers every
+suite shares; training suites: training_benchmarks.py; serving and per-layer: serving_benchmarks.py.
+Figures come from here, never from tests.
 
 Each suite returns a list of flat dict rows; the binary writes them as JSON + Markdown.
 Timings exclude warm-up (tracing, XLA compilation) and end on a host sync.
@@ -6,79 +8,42 @@ Timings exclude warm-up (tracing, XLA compilation) and end on a host sync.
 
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
+import os
+import tempfile
+
+from pgi_tf import generators
+from pgi_tf import hub
 from pgi_tf.errors import InputError
 from pgi_tf.evaluation import hardware
-
-from pgi_tf.models import dcgan
-from pgi_tf.train import gan
-import os
-from pgi_tf import hub
-from pgi_tf.models import prior_predictor as prior_lib
-import tempfile
 from pgi_tf.inference import inpainting
-from pgi_tf import generators
+from pgi_tf.models import dcgan
+from pgi_tf.models import prior_predictor as prior_lib
 
 
-def _time_calls(fn: Callable[[], object], *, warmup: int, repeats: int) -> float:
+def time_calls(fn: Callable[[], object], *, warmup: int, repeats: int) -> float:
   """Seconds per call, after `warmup` calls; the result is fetched to host each call."""
   for _ in range(warmup):
-    _sync(fn())
+    sync(fn())
   start = time.perf_counter()
   for _ in range(repeats):
-    _sync(fn())
+    sync(fn())
   return (time.perf_counter() - start) / repeats
 
 
-def _sync(result) -> None:
+def sync(result) -> None:
   for tensor in tf.nest.flatten(result):
     if hasattr(tensor, "numpy"):
       tensor.numpy()
 
 
-def gan_training_throughput(*, resolutions=(32, 64), batch_size: int = 64, steps: int = 10,
-                            warmup: int = 2, channels: int = 3, width_scale: float = 1.0) -> list[dict]:
-  """Images/s of one Eq. 1 training step (1 D + 1 G update), with and without XLA, same run."""
-  rows = []
-  for resolution in resolutions:
-    preset = dcgan.preset(resolution, channels=channels)
-    config = dcgan.DCGANConfig(**{
-        **preset.__dict__,
-        "generator_base_channels": max(1, int(preset.generator_base_channels * width_scale)),
-        "discriminator_base_channels": max(1, int(preset.discriminator_base_channels * width_scale))})
-    real = tf.random.uniform([batch_size, resolution, resolution, channels], -1, 1, seed=0)
-    for jit in (False, True):
-      keras.utils.set_random_seed(0)
-      strategy = tf.distribute.get_strategy()
-      generator, discriminator = dcgan.build_gan(config)
-      g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
-      g_opt.build(generator.trainable_variables)
-      d_opt.build(discriminator.trainable_variables)
-      step = tf.Variable(0, dtype=tf.int64)
-      train_step = gan.make_train_step(
-          strategy=strategy, generator=generator, discriminator=discriminator,
-          generator_optimizer=g_opt, discriminator_optimizer=d_opt,
-          noise=tf.random.Generator.from_seed(0), step=step, loss_kind="non_saturating",
-          z_dim=config.z_dim, global_batch_size=batch_size, jit_compile=jit)
-      seconds = _time_calls(lambda: train_step(real), warmup=warmup, repeats=steps)
-      rows.append({"suite": "gan_training", "resolution": resolution, "channels": channels,
-                   "batch_size": batch_size, "xla": jit,
-                   "generator_base_channels": config.generator_base_channels,
-                   "ms_per_step": round(seconds * 1000, 2),
-                   "images_per_second": round(batch_size / seconds, 1)})
-  # Speedup of XLA over plain graph mode, per resolution, from the rows of this same run.
-  for resolution in resolutions:
-    plain, xla = [r for r in rows if r["resolution"] == resolution]
-    xla["xla_speedup"] = round(xla["images_per_second"] / plain["images_per_second"], 2)
-  return rows
-
-
-def _export_untrained_models(directory: str, *, resolution: int, channels: int, num_candidates: int = 1):
+def export_untrained_models(directory: str, *, resolution: int, channels: int, num_candidates: int = 1):
   """Exports DCGAN-sized G, D and P (with K candidate heads) as hub modules: speed does not
   depend on training."""
 
@@ -136,7 +101,7 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
   for resolution in resolutions:
     with tempfile.TemporaryDirectory() as directory:
       keras.utils.set_random_seed(0)
-      g_path, d_path, p_path = _export_untrained_models(directory, resolution=resolution, channels=channels,
+      g_path, d_path, p_path = export_untrained_models(directory, resolution=resolution, channels=channels,
                                                         num_candidates=num_candidates)
       inpainter = inpainting.Inpainter(
           generator=hub.load_generator(g_path), discriminator=hub.load_discriminator(d_path),
@@ -161,17 +126,17 @@ def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, s
     images = tf.random.uniform([batch, resolution, resolution, channels], -1, 1, seed=1)
     masks = tf.cast(tf.random.uniform([batch, resolution, resolution, 1], seed=2) < 0.25, tf.float32)
     with hardware.PeakMemory() as memory:
-      single = _time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
+      single = time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
                            warmup=3, repeats=single_repeats)
     # Warm-up traces (and compiles) the search loop; the step count is a tensor, so the
     # timed calls below reuse the same graph.
     probe_steps = 10
-    per_step = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
+    per_step = time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
                                                      iterations=probe_steps)["inpainted"],
                            warmup=1, repeats=1) / probe_steps
     timed_steps = steps if per_step * steps <= max_iterative_seconds else max(
         probe_steps, int(max_iterative_seconds / per_step))
-    seconds = _time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
+    seconds = time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
                                                     iterations=timed_steps)["inpainted"],
                           warmup=0, repeats=1)
     iterative = seconds * steps / timed_steps
@@ -187,7 +152,6 @@ def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, s
 
 
 SUITES: dict[str, Callable[..., list[dict]]] = {
-    "gan_training": gan_training_throughput,
     "inference_table4": inference_speed,
 }
 

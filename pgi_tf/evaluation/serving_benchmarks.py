@@ -6,7 +6,7 @@ way of running it, at the model's resolution, against the iterative baseline, in
   savedmodel  the exported inpainter's serving_default signature (`binaries/export.py`)
   tflite_N_threads  the exported inpainter.tflite, TensorFlow Lite's interpreter (XNNPACK) on N threads
 
-Timings exclude warm-up and end on a host sync (benchmarks._time_calls).
+Timings exclude warm-up and end on a host sync (benchmarks.time_calls).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ def _iterative_seconds(search, images, masks, *, steps: int, max_seconds: float)
   max_seconds, a shorter search is timed and scaled (its steps cost the same). Returns (seconds,
   steps timed)."""
   probe = 10
-  per_step = benchmarks._time_calls(  # pylint: disable=protected-access
+  per_step = benchmarks.time_calls(
       lambda: search.inpaint(images, masks, mode="iterative", iterations=probe)["inpainted"], warmup=1, repeats=1) / probe
   timed = steps if per_step * steps <= max_seconds else max(probe, int(max_seconds / per_step))
-  seconds = benchmarks._time_calls(  # pylint: disable=protected-access
+  seconds = benchmarks.time_calls(
       lambda: search.inpaint(images, masks, mode="iterative", iterations=timed)["inpainted"], warmup=0, repeats=1)
   return seconds * steps / timed, timed
 
@@ -68,7 +68,7 @@ def serving_backends(*, model_dir: str = "", resolutions=(), batch_sizes=(1, 64)
   for resolution in resolutions:
     with tempfile.TemporaryDirectory() as directory:
       keras.utils.set_random_seed(0)
-      benchmarks._export_untrained_models(directory, resolution=resolution, channels=3)  # pylint: disable=protected-access
+      benchmarks.export_untrained_models(directory, resolution=resolution, channels=3)
       rows += _model_rows(directory, label=f"dcgan preset {resolution} px (untrained)", peak=peak,
                           batch_sizes=batch_sizes, single_repeats=single_repeats, iterative_steps=iterative_steps,
                           max_iterative_seconds=max_iterative_seconds)
@@ -98,7 +98,7 @@ def _model_rows(model_dir: str, *, label: str, peak: float, batch_sizes, single_
       iterative, timed_steps = _iterative_seconds(search, images, masks, steps=steps, max_seconds=max_iterative_seconds)
       for backend in runners:
         with hardware.PeakMemory() as memory:
-          seconds = benchmarks._time_calls(  # pylint: disable=protected-access
+          seconds = benchmarks.time_calls(
               lambda: runners[backend](images, masks), warmup=3, repeats=max(3, single_repeats // max(1, batch // 8)))
         ms = 1000 * seconds / batch
         rows.append({"suite": "serving_backends", "model": label, "resolution": resolution, "batch_size": batch,
