@@ -213,6 +213,12 @@ SECTIONS = (
             prose="The same suite on untrained G, D and P of the 64 and 128 px presets (speed does not depend on "
                   "training); searches longer than the time cap are timed on fewer steps and scaled "
                   "(`iterative_timed_steps`)."),
+    Section(title="Training speed: our GAN and stage-2 steps vs a plain Keras fit() of the same networks",
+            path="results/training_vs_fit/benchmark.json", render=_benchmark_table,
+            prose="`binaries/benchmark.py --suites=gan_training,prior_training`: our step and keras-io's "
+                  "custom-train_step `fit()` of the same networks, losses, optimizers and batch, timed alternately "
+                  "(median step), with and without XLA, each with its FLOPs, share of the fp32 matmul peak and "
+                  "per-pass times (the `*_ms` columns: where XLA loses)."),
     Section(title="Where the one pass's time goes at 64 px, batch 64: per layer of P and G",
             path="results/layer_profile/benchmark.json", render=_benchmark_table,
             prose="`binaries/benchmark.py --suites=layer_profile`: each layer of the 64 px presets' P and G run alone "
