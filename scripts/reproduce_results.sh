@@ -128,6 +128,14 @@ step "Speed of one z vs K = 8 candidates at 64 px"
 "$PY" -m binaries.benchmark --suites=inference_table4 --resolutions=64 --inference_batch_sizes=1,64 \
   --num_candidates=1,8 --max_iterative_seconds="$([ "$quick" = 1 ] && echo 5 || echo 60)" \
   --output_dir="$out/benchmark_candidates" > /dev/null
+step "Serving backends (library, XLA, SavedModel, TFLite) of the bundled M_z, and at 64 / 128 px"
+"$PY" -m binaries.benchmark --suites=serving_backends --output_dir="$out/serving_backends" > /dev/null
+"$PY" -m binaries.benchmark --suites=serving_backends --resolutions=64,128 \
+  --max_iterative_seconds="$([ "$quick" = 1 ] && echo 5 || echo 120)" --output_dir="$out/serving_backends_64_128" > /dev/null
+step "Per-layer profile at 64 px, batch 64; training steps vs a plain Keras fit()"
+"$PY" -m binaries.benchmark --suites=layer_profile --resolutions=64 --inference_batch_sizes=64 \
+  --output_dir="$out/layer_profile" > /dev/null
+"$PY" -m binaries.benchmark --suites=gan_training,prior_training --rounds=3 --output_dir="$out/training_vs_fit" > /dev/null
 if [ "$skip_sweep" = 0 ]; then
   suffix="$([ "$quick" = 1 ] && echo _quick)"
   step "λ sweep on the validation split (two seeds)"

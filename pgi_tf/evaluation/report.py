@@ -207,7 +207,7 @@ SECTIONS = (
                   "(XNNPACK on 1 and on all threads), batch 1 and 64; FLOPs counted from the graph, the share of "
                   "the machine's fp32 matmul peak measured in the same run, the peak resident memory while the row "
                   "ran, and the speedup over Yeh et al.'s search timed in the same run. `inpaint --backend=auto` "
-                  "takes TFLite on one thread up to batch 4 and tf beyond (pgi_tf/inference/backends.py)."),
+                  "takes TFLite up to batch 4 on models up to 64 px and tf otherwise (pgi_tf/inference/backends.py)."),
     Section(title="Serving backends at Table 4's 64 and 128 px (untrained DCGAN presets)",
             path="results/serving_backends_64_128/benchmark.json", render=_benchmark_table,
             prose="The same suite on untrained G, D and P of the 64 and 128 px presets (speed does not depend on "

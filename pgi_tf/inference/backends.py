@@ -3,7 +3,8 @@
   tf      the library's Inpainter (a tf.function): every mode, every model
   xla     the same compiled with XLA (jit_compile)
   tflite  the exported inpainter's .tflite (TensorFlow Lite builtins, XNNPACK), one pass only
-  auto    the measured winner for the batch size (AUTO_RULE; binaries/benchmark.py --suites=serving_backends)
+  auto    the measured winner for the model's resolution and the batch size (binaries/benchmark.py
+          --suites=serving_backends)
 
 Every backend returns G(ẑ) at the model's resolution; Eq. 8 at full resolution stays with the
 caller (folders.py), so known pixels are exact whatever runs the networks. tf and xla give the same
@@ -26,12 +27,18 @@ from pgi_tf.inference import export
 from pgi_tf.inference import loading
 
 BACKENDS = ("auto", "tf", "xla", "tflite")
-# auto: TensorFlow Lite where its per-call cost wins (small batches), the tf.function beyond. From
-# results/serving_backends (bundled M_z, 2 cores): batch 1 tflite < tf; batch 64 tf < tflite.
+# auto, from results/serving_backends and results/serving_backends_64_128 (2 cores, the one pass's
+# ms per image): TensorFlow Lite wins at small batches on small models (32 px batch 1: 0.82 ms on one
+# thread vs 2.30 ms tf; 64 px batch 1: 6.80 ms on two threads vs 7.87 ms tf); the tf.function wins at
+# batch 64 and at 128 px (its oneDNN kernels use both cores better on large convolutions).
 AUTO_TFLITE_MAX_BATCH = 4
-# TensorFlow Lite's threads for the tflite backend: one (at batch 1 a second thread costs more in
-# hand-offs than it saves: results/serving_backends, tflite_1_threads vs tflite_2_threads).
-TFLITE_THREADS = 1
+AUTO_TFLITE_MAX_RESOLUTION = 64
+
+
+def tflite_threads(resolution: int) -> int:
+  """TensorFlow Lite's threads for the tflite backend: one on the smallest models (a second thread
+  costs more in hand-offs than it saves), every core from 64 px on (the same JSONs)."""
+  return 1 if resolution <= 32 else (os.cpu_count() or 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +71,8 @@ def choose(requested: str, *, models: loading.Models, mode: str, batch_size: int
   if requested == "tflite" and unsupported:
     raise InputError(f"--backend=tflite: runs the one pass only; not with {unsupported} (use --backend=tf)")
   if requested == "auto":
-    return "tflite" if not unsupported and batch_size <= AUTO_TFLITE_MAX_BATCH else "tf"
+    small = batch_size <= AUTO_TFLITE_MAX_BATCH and models.resolution <= AUTO_TFLITE_MAX_RESOLUTION
+    return "tflite" if not unsupported and small else "tf"
   return requested
 
 
@@ -95,10 +103,10 @@ def tflite_runner(path: str, signature: str = "serving_default", *, num_threads:
   return interpreter.get_signature_runner(signature)
 
 
-def one_pass(backend: str, models: loading.Models, *, num_threads: int = TFLITE_THREADS) -> OnePass:
-  """The one pass of a chosen (not auto) backend."""
+def one_pass(backend: str, models: loading.Models, *, num_threads: int | None = None) -> OnePass:
+  """The one pass of a chosen (not auto) backend; tflite on num_threads (default tflite_threads)."""
   if backend == "tflite":
-    runner = tflite_runner(tflite_file(models), num_threads=num_threads)
+    runner = tflite_runner(tflite_file(models), num_threads=num_threads or tflite_threads(models.resolution))
     return OnePass("tflite", lambda images, masks: runner(images=np.asarray(images, np.float32),
                                                           masks=np.asarray(masks, np.float32))["generated"])
   inpainter = loading.make_inpainter(models, jit_compile=backend == "xla")

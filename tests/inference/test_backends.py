@@ -32,6 +32,7 @@ def test_auto_picks_by_batch_size_and_refuses_what_tflite_cannot_run(bundled):
   assert backends.choose("auto", models=bundled, mode="hybrid", batch_size=1) == "tf"
   with pytest.raises(InputError, match="--backend=tflite: runs the one pass only; not with --mode=iterative"):
     backends.choose("tflite", models=bundled, mode="iterative", batch_size=1)
+  assert backends.tflite_threads(32) == 1 and backends.tflite_threads(64) == os.cpu_count()
   with pytest.raises(InputError, match="--backend=gpu"):
     backends.choose("gpu", models=bundled, mode="single", batch_size=1)
 
