@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import threading
@@ -20,8 +21,10 @@ import time
 import tensorflow as tf
 
 
+@functools.lru_cache(maxsize=None)
 def matmul_peak_gflops(*, size: int = 2048, repeats: int = 10) -> float:
-  """GFLOP/s of a size x size float32 matmul on this machine (every core TensorFlow uses)."""
+  """GFLOP/s of a size x size float32 matmul on this machine (every core TensorFlow uses); measured
+  once per process (every suite of one benchmark run compares with the same peak)."""
   a = tf.random.normal([size, size], seed=1)
   b = tf.random.normal([size, size], seed=2)
   multiply = tf.function(lambda: tf.matmul(a, b))

@@ -121,7 +121,7 @@ def test_evaluate_binary_writes_table_json_and_grid(tiny, tiny_extractor, tmp_pa
 def test_benchmark_binary_writes_json_and_markdown(tmp_path):
   completed = _run("binaries.benchmark", [
       "--suites=gan_training,inference_table4", "--resolutions=16", "--width_scale=0.25", "--steps=1",
-      "--batch_size=4", "--inference_batch_sizes=1", "--max_iterative_seconds=0.5", "--num_candidates=1,3",
+      "--batch_size=4", "--inference_batch_sizes=1", "--max_iterative_seconds=0.5", "--num_candidates=1,3", "--rounds=1",
       f"--output_dir={tmp_path}"])
   assert completed.returncode == 0, completed.stderr[-2000:]
   report = json.loads((tmp_path / "benchmark.json").read_text())

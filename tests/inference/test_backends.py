@@ -4,8 +4,6 @@ otherwise exports one once into $PGI_TF_CACHE; what cannot run on TensorFlow Lit
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -18,7 +16,6 @@ from tests import tiny_models
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUNDLED = os.path.join(REPO, "hub_modules", "fashion_mnist32")
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +55,14 @@ def test_tflite_file_for_other_weights_is_exported_once_into_the_cache(tmp_path_
 
 
 def test_cli_backends_agree_and_are_recorded(tmp_path):
+  """Four runs of `python -m binaries.inpaint` forked from one process (tiny_models.run_binary_cases)."""
+  names = ("tf", "xla", "tflite")
+  runs = tiny_models.run_binary_cases(
+      "binaries.inpaint", [[f"--backend={b}", "--batch_size=4", f"--output_dir={tmp_path / b}"] for b in names]
+      + [["--backend=tflite", "--mode=hybrid", f"--output_dir={tmp_path / 'refused'}"]], workdir=str(tmp_path / "runs"))
   outputs = {}
-  for backend in ("tf", "xla", "tflite"):
+  for backend, run in zip(names, runs):
     out = tmp_path / backend
-    run = subprocess.run([sys.executable, "-m", "binaries.inpaint", f"--backend={backend}", "--batch_size=4",
-                          f"--output_dir={out}"], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-1500:]
     assert json.load(open(out / "results.json"))["backend"] == backend
     outputs[backend] = {n: np.asarray(Image.open(out / n)).astype(int) for n in sorted(os.listdir(out))
@@ -73,9 +73,7 @@ def test_cli_backends_agree_and_are_recorded(tmp_path):
     for name, pixels in outputs[backend].items():
       assert np.abs(pixels - outputs["tf"][name]).max() <= 1, (backend, name)
       assert np.array_equal(pixels[~masks[name]], originals[name][~masks[name]])  # Eq. 8: known pixels exact
-  refused = subprocess.run([sys.executable, "-m", "binaries.inpaint", "--backend=tflite", "--mode=hybrid",
-                            f"--output_dir={tmp_path / 'refused'}"], cwd=REPO, env=ENV, capture_output=True,
-                           text=True, timeout=300)
+  refused = runs[-1]
   assert refused.returncode == 2 and refused.stderr.strip().splitlines() == [
       "error: --backend=tflite: runs the one pass only; not with --mode=hybrid (use --backend=tf)"]
   assert not os.path.exists(tmp_path / "refused" / "results.json")

@@ -10,6 +10,7 @@ any image size possible match tf.image.resize to float rounding and hand-compute
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -106,26 +107,37 @@ def served(tmp_path_factory):
     hole = np.zeros((h, w), np.uint8)
     hole[box[0]:box[1], box[2]:box[3]] = 255
     Image.fromarray(hole).save(masks / f"{name}.png")
-  cli = subprocess.run([sys.executable, "-m", "binaries.inpaint", f"--input={inputs}", f"--masks={masks}",
-                        f"--output_dir={root / 'cli'}", "--grayscale"], cwd=REPO, env=ENV, capture_output=True,
-                       text=True, timeout=300)
-  assert cli.returncode == 0, cli.stderr[-2000:]
+  # The CLI, the export and the shipped module's serving run at the same time (separate processes).
+  def start(args, cwd):
+    return subprocess.Popen(args, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+  def finish(process, what):
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, f"{what}: {stderr[-2000:]}"
+    return stdout
+
   fresh = root / "fresh_export"
-  exported = subprocess.run([sys.executable, "-m", "binaries.export", f"--export_dir={fresh}", "--tflite"],
-                            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
-  assert exported.returncode == 0, exported.stderr[-2000:]
+  serve = lambda export_dir, folder: start([sys.executable, "-c", _SERVE, export_dir, str(folder), str(masks), *NAMES],
+                                           str(root))
+  shipped_inputs = root / "shipped_in"
+  shutil.copytree(inputs, shipped_inputs)  # each serving process writes its .npy files beside its inputs
+  cli = start([sys.executable, "-m", "binaries.inpaint", f"--input={inputs}", f"--masks={masks}",
+               f"--output_dir={root / 'cli'}", "--grayscale"], REPO)
+  exporting = start([sys.executable, "-m", "binaries.export", f"--export_dir={fresh}", "--tflite"], REPO)
+  serving_shipped = serve(SHIPPED, shipped_inputs)
+  export_stdout = finish(exporting, "export")
+  serving_fresh = serve(str(fresh), inputs)
+  finish(cli, "inpaint")
   outputs = {}
-  for label, export_dir in (("shipped", SHIPPED), ("fresh", str(fresh))):
-    run = subprocess.run([sys.executable, "-c", _SERVE, export_dir, str(inputs), str(masks), *NAMES],
-                         cwd=str(root), env=ENV, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0 and "served" in run.stdout, run.stderr[-2000:]
-    outputs[label] = {name: {kind: np.load(inputs / f"{name}.{kind}.npy") for kind in ("savedmodel", "tflite")}
+  for label, process, folder in (("shipped", serving_shipped, shipped_inputs), ("fresh", serving_fresh, inputs)):
+    assert "served" in finish(process, f"serving {label}")
+    outputs[label] = {name: {kind: np.load(folder / f"{name}.{kind}.npy") for kind in ("savedmodel", "tflite")}
                       for name in NAMES}
   cli_pngs = {}
   for name in NAMES:
     pixels = np.asarray(Image.open(root / "cli" / f"{name}.png"))
     cli_pngs[name] = pixels[..., None] if pixels.ndim == 2 else pixels
-  return {"cli": cli_pngs, "inputs": inputs, "masks": masks, "fresh_dir": fresh, "stdout": exported.stdout, **outputs}
+  return {"cli": cli_pngs, "inputs": inputs, "masks": masks, "fresh_dir": fresh, "stdout": export_stdout, **outputs}
 
 
 @pytest.mark.parametrize("name", NAMES)
