@@ -60,15 +60,23 @@ def test_installed_library_is_the_package_not_the_checkout(installed):
   assert "site-packages" in where.stdout and not where.stdout.startswith(REPO)
 
 
+def _start(args, cwd):
+  return subprocess.Popen(args, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process):
+  stdout, stderr = process.communicate(timeout=300)
+  return process.returncode, stdout, stderr
+
+
 def test_pgi_inpaint_from_any_folder_equals_the_demo_command(installed):
   out = installed["cwd"] / "out"
-  run = subprocess.run([str(installed["venv"] / "bin" / "pgi-inpaint"), f"--output_dir={out}"],
-                       cwd=installed["cwd"], env=ENV, capture_output=True, text=True, timeout=300)
-  assert run.returncode == 0, run.stderr[-2000:]
-  demo = installed["root"] / "demo"  # scripts/demo.sh's command, from the checkout
-  reference = subprocess.run([sys.executable, "-m", "binaries.inpaint", f"--output_dir={demo}"], cwd=REPO, env=ENV,
-                             capture_output=True, text=True, timeout=300)
-  assert reference.returncode == 0, reference.stderr[-2000:]
+  demo = installed["root"] / "demo"  # scripts/demo.sh's command, from the checkout; both run side by side
+  ours = _start([str(installed["venv"] / "bin" / "pgi-inpaint"), f"--output_dir={out}"], installed["cwd"])
+  reference = _start([sys.executable, "-m", "binaries.inpaint", f"--output_dir={demo}"], REPO)
+  for process in (ours, reference):
+    code, _, stderr = _finish(process)
+    assert code == 0, stderr[-2000:]
   ours, theirs = _pngs(out), _pngs(demo)
   assert len(ours) == 8 and sorted(ours) == sorted(theirs)
   assert all(np.array_equal(ours[name], theirs[name]) for name in ours)
@@ -77,12 +85,12 @@ def test_pgi_inpaint_from_any_folder_equals_the_demo_command(installed):
 
 def test_a_preset_by_its_repository_path_from_any_folder(installed):
   workdir = installed["cwd"] / "gan"
-  run = subprocess.run([str(installed["venv"] / "bin" / "pgi-train-gan"), "--config=configs/fashion_mnist32.py:smoke",
-                        f"--workdir={workdir}", "--config.train.num_steps=2"], cwd=installed["cwd"], env=ENV,
-                       capture_output=True, text=True, timeout=300)
-  assert run.returncode == 0, run.stderr[-2000:]
+  command = str(installed["venv"] / "bin" / "pgi-train-gan")
+  good = _start([command, "--config=configs/fashion_mnist32.py:smoke", f"--workdir={workdir}",
+                 "--config.train.num_steps=2"], installed["cwd"])
+  missing = _start([command, "--config=configs/no_such_preset.py", f"--workdir={workdir}_2"], installed["cwd"])
+  code, _, stderr = _finish(good)
+  assert code == 0, stderr[-2000:]
   assert os.path.isfile(workdir / "export" / "generator" / "saved_model.pb")
-  missing = subprocess.run([str(installed["venv"] / "bin" / "pgi-train-gan"), "--config=configs/no_such_preset.py",
-                            f"--workdir={workdir}_2"], cwd=installed["cwd"], env=ENV, capture_output=True, text=True,
-                           timeout=300)
-  assert missing.returncode == 2 and missing.stderr.strip().startswith("error: ") and "no_such_preset" in missing.stderr
+  code, _, stderr = _finish(missing)
+  assert code == 2 and stderr.strip().startswith("error: ") and "no_such_preset" in stderr
