@@ -189,6 +189,13 @@ def write_directory(path: str, write_fn: Callable[[str], None]) -> None:
       shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def cache_dir(*parts: str) -> str:
+  """$PGI_TF_CACHE (default ~/.cache/pgi_tf) joined with parts: where derived files made once and
+  reused live (offline stand-ins, TFLite exports). Not created here."""
+  root = os.environ.get("PGI_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "pgi_tf")
+  return os.path.join(root, *parts)
+
+
 def warn(message: str) -> None:
   """`warning: <message>` on stderr, on its own line even while a progress bar is drawn."""
   tqdm.tqdm.write(f"warning: {message}", file=sys.stderr)

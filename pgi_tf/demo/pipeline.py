@@ -155,9 +155,7 @@ class DemoModel:
     if self.domain_check is not None and spec.inpaint_mode != "iterative":
       score = float(domain.known_pixel_error(model_image[None], model_mask[None], generated[None])[0])
       if self.domain_check.flag(score):
-        warning = (f"far from the model's domain: known pixels reproduced with error {score:.3f} "
-                   f"({self.domain_check.threshold:.3f} at most on {self.domain_check.source}); "
-                   "the fill is likely meaningless")
+        warning = self.domain_check.warning(score)
     strip = None
     if mode == "candidates":
       alternatives = out["candidates"].numpy()[0, :num_candidates]

@@ -113,33 +113,42 @@ def inference_speed(*, resolutions=(32, 64, 128), batch_sizes=(1, 64), channels:
   return rows
 
 
+def one_pass_flops(inpainter, *, resolution: int, channels: int) -> int:
+  """FLOPs of one image's one pass (P -> G), counted from its graph (hardware.graph_flops)."""
+  return hardware.graph_flops(
+      lambda images, masks: inpainter.inpaint(images, masks, mode="single")["generated"],
+      tf.TensorSpec([1, resolution, resolution, channels], tf.float32), tf.TensorSpec([1, resolution, resolution, 1]))
+
+
+def iterative_seconds(inpainter, images, masks, *, steps: int, max_seconds: float) -> tuple[float, int]:
+  """Seconds of the full search (Yeh et al.'s steps for the resolution) and the steps timed: when
+  the full search would exceed max_seconds, a shorter one is timed and scaled linearly (its steps
+  cost the same). A 10-step probe first traces (and compiles) the search loop; the step count is a
+  tensor, so the timed call reuses the same graph."""
+  probe = 10
+  per_step = time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative", iterations=probe)["inpainted"],
+                        warmup=1, repeats=1) / probe
+  timed = steps if per_step * steps <= max_seconds else max(probe, int(max_seconds / per_step))
+  seconds = time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative", iterations=timed)["inpainted"],
+                       warmup=0, repeats=1)
+  return seconds * steps / timed, timed
+
+
 def _time_inpainter(inpainter, *, resolution: int, channels: int, batch_sizes, single_repeats: int,
                     max_iterative_seconds: float, xla: bool, extra: dict, peak_gflops: float) -> list[dict]:
   """Rows of one-pass vs iterative ms per image for one inpainter, per batch size, with the one
   pass's FLOPs (from its graph), achieved GFLOP/s, share of the machine's peak and peak memory."""
   rows = []
   steps = inpainting.default_iterations(resolution)
-  flops_per_image = hardware.graph_flops(
-      lambda images, masks: inpainter.inpaint(images, masks, mode="single")["generated"],
-      tf.TensorSpec([1, resolution, resolution, channels], tf.float32), tf.TensorSpec([1, resolution, resolution, 1]))
+  flops_per_image = one_pass_flops(inpainter, resolution=resolution, channels=channels)
   for batch in batch_sizes:
     images = tf.random.uniform([batch, resolution, resolution, channels], -1, 1, seed=1)
     masks = tf.cast(tf.random.uniform([batch, resolution, resolution, 1], seed=2) < 0.25, tf.float32)
     with hardware.PeakMemory() as memory:
       single = time_calls(lambda: inpainter.inpaint(images, masks, mode="single")["inpainted"],
                            warmup=3, repeats=single_repeats)
-    # Warm-up traces (and compiles) the search loop; the step count is a tensor, so the
-    # timed calls below reuse the same graph.
-    probe_steps = 10
-    per_step = time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
-                                                     iterations=probe_steps)["inpainted"],
-                           warmup=1, repeats=1) / probe_steps
-    timed_steps = steps if per_step * steps <= max_iterative_seconds else max(
-        probe_steps, int(max_iterative_seconds / per_step))
-    seconds = time_calls(lambda: inpainter.inpaint(images, masks, mode="iterative",
-                                                    iterations=timed_steps)["inpainted"],
-                          warmup=0, repeats=1)
-    iterative = seconds * steps / timed_steps
+    iterative, timed_steps = iterative_seconds(inpainter, images, masks, steps=steps,
+                                               max_seconds=max_iterative_seconds)
     rows.append({"suite": "inference_table4", **extra, "resolution": resolution, "batch_size": batch,
                  "xla": xla, "single_ms_per_image": round(1000 * single / batch, 4),
                  **hardware.efficiency(flops_per_image=flops_per_image, ms_per_image=1000 * single / batch,

@@ -39,19 +39,6 @@ def _runners(models, export_dir: str) -> dict:
   return runners
 
 
-def _iterative_seconds(search, images, masks, *, steps: int, max_seconds: float) -> tuple[float, int]:
-  """Seconds of the full search (Yeh et al.'s steps for the resolution); when that would exceed
-  max_seconds, a shorter search is timed and scaled (its steps cost the same). Returns (seconds,
-  steps timed)."""
-  probe = 10
-  per_step = benchmarks.time_calls(
-      lambda: search.inpaint(images, masks, mode="iterative", iterations=probe)["inpainted"], warmup=1, repeats=1) / probe
-  timed = steps if per_step * steps <= max_seconds else max(probe, int(max_seconds / per_step))
-  seconds = benchmarks.time_calls(
-      lambda: search.inpaint(images, masks, mode="iterative", iterations=timed)["inpainted"], warmup=0, repeats=1)
-  return seconds * steps / timed, timed
-
-
 def serving_backends(*, model_dir: str = "", resolutions=(), batch_sizes=(1, 64), single_repeats: int = 50,
                      iterative_steps: int | None = None, max_iterative_seconds: float = 120.0) -> list[dict]:
   """Rows: ms per image of one pass per backend and batch size, FLOPs and share of the machine's
@@ -79,23 +66,20 @@ def _model_rows(model_dir: str, *, label: str, peak: float, batch_sizes, single_
                 iterative_steps: int | None, max_iterative_seconds: float) -> list[dict]:
   models = loading.load_models(model_dir=model_dir)
   resolution, channels = models.resolution, models.channels
-  library = loading.make_inpainter(models)
-  spec = tf.TensorSpec([1, resolution, resolution, channels], tf.float32)
-  mask_spec = tf.TensorSpec([1, resolution, resolution, 1], tf.float32)
-  flops_per_image = hardware.graph_flops(
-      lambda images, masks: library.inpaint(images, masks, mode="single")["generated"], spec, mask_spec)
+  search = loading.make_inpainter(models)  # also the graph whose FLOPs are counted
+  flops_per_image = benchmarks.one_pass_flops(search, resolution=resolution, channels=channels)
   steps = iterative_steps or inpainting.default_iterations(resolution)
   rows = []
   # The model's shipped inpainter when it was exported from these weights, else one exported once
   # into $PGI_TF_CACHE (backends.tflite_file): the SavedModel and the .tflite sit together.
   export_dir = os.path.dirname(backends.tflite_file(models))
   runners = _runners(models, export_dir)
-  search = loading.make_inpainter(models)
   for batch in batch_sizes:
     rng = np.random.default_rng(batch)
     images = rng.uniform(-1, 1, (batch, resolution, resolution, channels)).astype(np.float32)
     masks = (rng.uniform(size=(batch, resolution, resolution, 1)) < 0.25).astype(np.float32)
-    iterative, timed_steps = _iterative_seconds(search, images, masks, steps=steps, max_seconds=max_iterative_seconds)
+    iterative, timed_steps = benchmarks.iterative_seconds(search, images, masks, steps=steps,
+                                                          max_seconds=max_iterative_seconds)
     for backend in runners:
       with hardware.PeakMemory() as memory:
         seconds = benchmarks.time_calls(

@@ -26,9 +26,6 @@ from pgi_tf.models import prior_predictor as prior_lib
 from pgi_tf.train import gan
 from pgi_tf.train import runtime
 
-_time_calls = benchmarks.time_calls
-
-
 class KerasFitDCGAN(keras.Model):
   """The plain-Keras baseline of our GAN step: keras-io's DCGAN pattern
   (examples/generative/dcgan_overriding_train_step.py), a keras.Model whose train_step makes

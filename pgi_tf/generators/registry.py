@@ -34,6 +34,7 @@ from typing import Any, Sequence
 
 import keras
 
+from pgi_tf import files
 from pgi_tf import hub
 from pgi_tf.errors import InputError
 from pgi_tf.hub import modules as hub_modules
@@ -122,8 +123,7 @@ def standin_directory(spec: str, *, flag: str = "--generator") -> str:
     resolution = int(size) if size else DEFAULT_STANDIN_RESOLUTION
   except ValueError:
     raise InputError(f"{flag}={spec}: the stand-in resolution after @ must be an integer") from None
-  root = os.environ.get("PGI_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "pgi_tf")
-  path = os.path.join(root, "standins", f"{name}@{resolution}")
+  path = files.cache_dir("standins", f"{name}@{resolution}")
   if not os.path.isfile(os.path.join(path, "saved_model.pb")):
     export_standin(name, path, resolution=resolution)  # atomic: concurrent runs are safe
   return path

@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from pgi_tf import files
 from pgi_tf import hub
 from pgi_tf.errors import InputError
 from pgi_tf.inference import export
@@ -86,8 +87,7 @@ def tflite_file(models: loading.Models) -> str:
   metadata = hub.read_metadata(shipped) or {}
   if metadata.get("tflite") and metadata.get("weights") == weights:
     return os.path.join(shipped, metadata["tflite"])
-  root = os.environ.get("PGI_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "pgi_tf")
-  directory = os.path.join(root, "tflite", f"{weights['prior_predictor']}_{weights['generator']}")
+  directory = files.cache_dir("tflite", f"{weights['prior_predictor']}_{weights['generator']}")
   path = os.path.join(directory, export.TFLITE_FILENAME)
   if not os.path.isfile(path):  # exported once; atomic, so concurrent runs are safe
     export.export_inpainter(directory, prior_predictor_path=p_path, generator_path=g_path, tflite=True)

@@ -47,6 +47,11 @@ class DomainCheck:
   def flag(self, scores) -> np.ndarray:
     return np.asarray(scores) > self.threshold
 
+  def warning(self, score: float) -> str:
+    """What `inpaint` and the demo page say of an input whose score is above the threshold."""
+    return (f"far from the model's domain (known pixels reproduced with error {score:.3f}; "
+            f"{self.threshold:.3f} at most on {self.source}): the fill is likely meaningless")
+
   def record(self) -> dict:
     return {"threshold": round(self.threshold, 6), "source": self.source, "signal": "known-pixel RMSE of G(P(I_d))"}
 

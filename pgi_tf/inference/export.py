@@ -4,6 +4,7 @@ Serving and other languages. Built on the same conditioned path as the library I
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Mapping
 
@@ -15,6 +16,7 @@ from pgi_tf import structural
 from pgi_tf.errors import InputError
 from pgi_tf.inference import conditioning
 from pgi_tf.inference import inpainting
+from pgi_tf.inference import loading
 from pgi_tf.inference import resampling
 
 
@@ -173,12 +175,7 @@ def inpainter_paths(model_dir: str = "", *, prior_predictor: str = "", generator
   """The P, G (and f) an inpainter export is made of: explicit paths win, else the model directory's
   prior_predictor/, generator/ (or the G P was trained against, from P's metadata: a train_prior
   export directory), keypoint_refiner/ (or P's metadata) for M_{z+S}."""
-  def under_model_dir(name: str) -> str:
-    path = os.path.join(model_dir, name) if model_dir else ""
-    return path if path and os.path.isdir(path) else ""
-
-  if model_dir and not os.path.isdir(model_dir):
-    raise InputError(f"--model_dir={model_dir}: no such directory")
+  under_model_dir = functools.partial(loading.model_part, model_dir)
   prior_predictor = prior_predictor or under_model_dir("prior_predictor")
   if not prior_predictor:
     raise InputError(f"--model_dir={model_dir}: has no prior_predictor/ (or pass --prior_predictor)")

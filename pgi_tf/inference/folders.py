@@ -263,9 +263,7 @@ def inpaint_files(*, models: loading.Models, input_path: str, output_dir: str, m
       scores = domain.known_pixel_error(model_images, model_masks, generated)
       for row in np.flatnonzero(domain_check.flag(scores)):
         out_of_domain[relative[todo[row]]] = round(float(scores[row]), 4)
-        files.warn(f"{os.path.join(root, relative[todo[row]])}: far from the model's domain (known pixels "
-                   f"reproduced with error {scores[row]:.3f}; {domain_check.threshold:.3f} at most on "
-                   f"{domain_check.source}): the fill is likely meaningless")
+        files.warn(f"{os.path.join(root, relative[todo[row]])}: {domain_check.warning(scores[row])}")
     if poisson_blend:
       generated = np.asarray(inpainting.poisson_blend(images=model_images, generated_images=generated,
                                                       masks=model_masks))

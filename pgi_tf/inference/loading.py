@@ -67,6 +67,17 @@ def default_model_dir(structural_prior: str) -> str:
   return bundled.resolve(bundled_dir)
 
 
+def model_part(model_dir: str, name: str) -> str:
+  """model_dir/name (generator, prior_predictor, keypoint_refiner, ...) if that folder exists, else
+  ""; a model_dir that is not a folder is an error."""
+  if not model_dir:
+    return ""
+  if not os.path.isdir(model_dir):
+    raise InputError(f"--model_dir={model_dir}: no such directory")
+  path = os.path.join(model_dir, name)
+  return path if os.path.isdir(path) else ""
+
+
 def load_models(*, model_dir: str = "", generator: str = "", discriminator: str = "",
                 prior_predictor: str = "", need_prior_predictor: bool = True,
                 structural_prior: str = "auto", keypoint_refiner: str = "", photo_realism_policy: str = "auto",
@@ -89,14 +100,7 @@ def load_models(*, model_dir: str = "", generator: str = "", discriminator: str 
     None = the module's default, and for compare_gan's own D the family's {"disc", "bs64"}.
   """
   def pick(explicit: str, name: str) -> str:
-    if explicit:
-      return explicit
-    if model_dir:
-      if not os.path.isdir(model_dir):
-        raise InputError(f"--model_dir={model_dir}: no such directory")
-      path = os.path.join(model_dir, name)
-      return path if os.path.isdir(path) else ""
-    return ""
+    return explicit or model_part(model_dir, name)
 
   p_path = pick(prior_predictor, "prior_predictor")
   p_metadata = (hub.read_metadata(p_path) or {}) if p_path else {}
